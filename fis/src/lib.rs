@@ -1,0 +1,1 @@
+//! The FIS lane (being written).

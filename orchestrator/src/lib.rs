@@ -1,0 +1,14 @@
+//! The trade-matching orchestrator core.
+//!
+//! A trade document visits four agents in turn (`pdf-adapter` → `trade-extraction` →
+//! `trade-matching` → `exception-management`) and ends in exactly one terminal state.
+//! [`domain`] holds what flows; [`agent`] is the boundary to the agents; [`resilience`]
+//! holds the pure state machines (backoff, breaker, token bucket, retry budget) that decide
+//! around each call; the pipeline drives a trade through the stages and reports every
+//! decision as an [`event::Event`]. Nothing here knows how it is run: the same code runs in
+//! production, in the turmoil simulation and under tokio's paused clock.
+
+pub mod agent;
+pub mod domain;
+pub mod event;
+pub mod resilience;
