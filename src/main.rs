@@ -1,15 +1,42 @@
 //! The `gameday` command line: parses arguments, calls the libraries, maps errors to exit codes.
+//!
+//! One file per subcommand under `commands/`, each with its `Args` and an `exec` that returns
+//! the exit status. Exit codes: 0 every expectation held, 1 an expectation or invariant failed,
+//! 2 bad input or usage.
+
+mod commands;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
 
 /// Rehearse the failure of an HTTP agent orchestrator before it happens.
 #[derive(Debug, Parser)]
 #[command(name = "gameday", version, about, long_about = None)]
-struct Cli {}
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+}
 
 fn main() -> ExitCode {
-    let _cli = Cli::parse();
-    ExitCode::SUCCESS
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { commands::EXIT_BAD_INPUT } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let result: anyhow::Result<u8> = match cli.command {};
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(commands::EXIT_BAD_INPUT)
+        }
+    }
 }
