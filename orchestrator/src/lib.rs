@@ -12,3 +12,4 @@ pub mod agent;
 pub mod domain;
 pub mod event;
 pub mod resilience;
+pub mod faults;

@@ -1,0 +1,133 @@
+//! Agent-level fault semantics, shared by every place a fault is injected.
+//!
+//! The simulation's agent hosts and the orchestrator's fault-flag decorator (driven by
+//! Parameter Store flags on a real game day) both decide what happens to a call with
+//! [`decide`], so a throttle at rate 0.5 means the same thing in both worlds.
+
+use std::time::Duration;
+
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+/// A fault as it is switched on for one agent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum AgentFault {
+    /// Answer 429 to `rate` of calls, with `Retry-After` when set.
+    Throttle { rate: f64, retry_after: Option<Duration> },
+    /// Answer `status` to `rate` of calls.
+    Error { rate: f64, status: u16 },
+    /// Delay every call by `delay` ± `jitter` (uniform).
+    Latency { delay: Duration, jitter: Duration },
+    /// Never answer `rate` of calls.
+    Hang { rate: f64 },
+    /// Answer `rate` of calls with a body that is not a valid answer.
+    Malformed { rate: f64 },
+}
+
+/// What happens to one call after its delay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "effect", rename_all = "snake_case")]
+pub enum Effect {
+    Pass,
+    Throttle { retry_after: Option<Duration> },
+    Error { status: u16 },
+    Hang,
+    Malformed,
+}
+
+/// The decision for one call: wait `delay`, then apply `effect`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Verdict {
+    pub delay: Duration,
+    pub effect: Effect,
+}
+
+impl Verdict {
+    pub const PASS: Verdict = Verdict { delay: Duration::ZERO, effect: Effect::Pass };
+}
+
+/// Decides the fate of one call under the faults active for its agent.
+///
+/// Latency faults add up. Among the other faults, in the order given, the first whose draw
+/// falls under its rate wins. Every fault draws exactly once whether or not an earlier one
+/// already won, so the number of draws depends only on the active faults: seeding `rng` per
+/// call (run seed, idempotency key, attempt) then gives each call the same fate wherever it
+/// is decided.
+pub fn decide(active: &[AgentFault], rng: &mut impl Rng) -> Verdict {
+    let mut verdict = Verdict::PASS;
+    for fault in active {
+        let draw: f64 = rng.random();
+        let hit = |rate: f64| draw < rate;
+        let effect = match *fault {
+            AgentFault::Latency { delay, jitter } => {
+                let span = jitter.as_nanos().min(u64::MAX as u128 / 2) as u64;
+                let offset = (draw * (2 * span) as f64) as u64;
+                let nanos = (delay.as_nanos() as u64).saturating_add(offset).saturating_sub(span);
+                verdict.delay = verdict.delay.saturating_add(Duration::from_nanos(nanos));
+                continue;
+            }
+            AgentFault::Throttle { rate, retry_after } if hit(rate) => Effect::Throttle { retry_after },
+            AgentFault::Error { rate, status } if hit(rate) => Effect::Error { status },
+            AgentFault::Hang { rate } if hit(rate) => Effect::Hang,
+            AgentFault::Malformed { rate } if hit(rate) => Effect::Malformed,
+            _ => continue,
+        };
+        if verdict.effect == Effect::Pass {
+            verdict.effect = effect;
+        }
+    }
+    verdict
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+
+    #[test]
+    fn no_fault_passes() {
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        assert_eq!(decide(&[], &mut rng), Verdict::PASS);
+    }
+
+    #[test]
+    fn rate_one_always_hits_and_rate_share_is_respected() {
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        let always = [AgentFault::Error { rate: 1.0, status: 503 }];
+        for _ in 0..100 {
+            assert_eq!(decide(&always, &mut rng).effect, Effect::Error { status: 503 });
+        }
+        let half = [AgentFault::Throttle { rate: 0.5, retry_after: None }];
+        let hits = (0..10_000)
+            .filter(|_| decide(&half, &mut rng).effect != Effect::Pass)
+            .count();
+        assert!((4_700..5_300).contains(&hits), "{hits}");
+    }
+
+    #[test]
+    fn latency_stays_within_jitter_and_combines_with_effects() {
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let faults = [
+            AgentFault::Latency { delay: Duration::from_millis(800), jitter: Duration::from_millis(200) },
+            AgentFault::Hang { rate: 1.0 },
+        ];
+        for _ in 0..1000 {
+            let v = decide(&faults, &mut rng);
+            assert!(v.delay >= Duration::from_millis(600) && v.delay <= Duration::from_millis(1000));
+            assert_eq!(v.effect, Effect::Hang);
+        }
+    }
+
+    #[test]
+    fn same_seed_same_verdicts() {
+        let faults = [AgentFault::Malformed { rate: 0.3 }, AgentFault::Error { rate: 0.3, status: 500 }];
+        let run = |seed| {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            (0..50).map(|_| decide(&faults, &mut rng)).collect::<Vec<_>>()
+        };
+        assert_eq!(run(9), run(9));
+        assert_ne!(run(9), run(10));
+    }
+}
