@@ -13,3 +13,4 @@ pub mod domain;
 pub mod event;
 pub mod resilience;
 pub mod faults;
+pub mod journal;
