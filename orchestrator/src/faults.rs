@@ -6,8 +6,11 @@
 
 use std::time::Duration;
 
-use rand::Rng;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
+
+use crate::domain::IdempotencyKey;
 
 /// A fault as it is switched on for one agent.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -80,11 +83,26 @@ pub fn decide(active: &[AgentFault], rng: &mut impl Rng) -> Verdict {
     verdict
 }
 
+/// The RNG that decides one call's fate: seeded from the run's seed, the call's idempotency
+/// key and its attempt number, and nothing else.
+///
+/// The simulation's agent hosts and the orchestrator's fault-flag decorator both seed
+/// [`decide`] with this, so a given call meets the same fate in both worlds, whatever order
+/// calls arrive in. The 32-byte seed lays the four inputs side by side, so distinct inputs
+/// never share a stream.
+pub fn call_rng(seed: u64, key: IdempotencyKey, attempt: u32) -> ChaCha8Rng {
+    let mut bytes = [0u8; 32];
+    bytes[0..8].copy_from_slice(&seed.to_le_bytes());
+    bytes[8..16].copy_from_slice(&key.trade.0.to_le_bytes());
+    bytes[16..20].copy_from_slice(&(key.stage.index() as u32).to_le_bytes());
+    bytes[20..24].copy_from_slice(&attempt.to_le_bytes());
+    ChaCha8Rng::from_seed(bytes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rand::SeedableRng;
-    use rand_chacha::ChaCha8Rng;
+    use crate::domain::{Stage, TradeId};
 
     #[test]
     fn no_fault_passes() {
@@ -129,5 +147,18 @@ mod tests {
         };
         assert_eq!(run(9), run(9));
         assert_ne!(run(9), run(10));
+    }
+
+    #[test]
+    fn call_rng_depends_on_every_input() {
+        let key = IdempotencyKey { trade: TradeId(5), stage: Stage::TradeMatching };
+        let first = |seed, key, attempt| call_rng(seed, key, attempt).next_u64();
+        use rand_core::RngCore;
+        let base = first(1, key, 1);
+        assert_eq!(base, first(1, key, 1));
+        assert_ne!(base, first(2, key, 1));
+        assert_ne!(base, first(1, key, 2));
+        assert_ne!(base, first(1, IdempotencyKey { trade: TradeId(6), ..key }, 1));
+        assert_ne!(base, first(1, IdempotencyKey { stage: Stage::PdfAdapter, ..key }, 1));
     }
 }

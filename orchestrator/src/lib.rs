@@ -14,3 +14,5 @@ pub mod event;
 pub mod resilience;
 pub mod faults;
 pub mod journal;
+pub mod config;
+pub mod fault_flags;
