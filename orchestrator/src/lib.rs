@@ -14,5 +14,6 @@ pub mod event;
 pub mod resilience;
 pub mod faults;
 pub mod journal;
+pub mod pipeline;
 pub mod config;
 pub mod fault_flags;
