@@ -17,3 +17,4 @@ pub mod journal;
 pub mod pipeline;
 pub mod config;
 pub mod fault_flags;
+pub mod reference;
