@@ -149,10 +149,10 @@ impl Breaker {
 
     /// Applies the lazy OPEN → HALF_OPEN transition if `open_for` has elapsed by `now`.
     pub fn refresh(&mut self, now: Instant) -> BreakerState {
-        if let Phase::Open { until } = self.phase {
-            if now >= until {
-                self.go(now, Phase::HalfOpen { admitted: 0, succeeded: 0 }, TransitionCause::OpenElapsed);
-            }
+        if let Phase::Open { until } = self.phase
+            && now >= until
+        {
+            self.go(now, Phase::HalfOpen { admitted: 0, succeeded: 0 }, TransitionCause::OpenElapsed);
         }
         self.state()
     }
@@ -265,11 +265,11 @@ impl Breaker {
     }
 
     fn record_closed(&mut self, now: Instant, outcome: Outcome) {
-        if self.window.len() as u32 >= self.config.window {
-            if let Some(old) = self.window.pop_front() {
-                self.failures -= u32::from(old.failed);
-                self.slow -= u32::from(old.slow);
-            }
+        if self.window.len() as u32 >= self.config.window
+            && let Some(old) = self.window.pop_front()
+        {
+            self.failures -= u32::from(old.failed);
+            self.slow -= u32::from(old.slow);
         }
         self.window.push_back(outcome);
         self.failures += u32::from(outcome.failed);

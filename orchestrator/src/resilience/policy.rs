@@ -189,10 +189,10 @@ impl AgentPolicy {
         backoff: &mut Backoff,
         rng: &mut impl RngCore,
     ) -> RetryDecision {
-        if let Failure::Agent(e) = failure {
-            if !e.kind().is_retryable() {
-                return RetryDecision::GiveUp(GiveUp::NotRetryable);
-            }
+        if let Failure::Agent(e) = failure
+            && !e.kind().is_retryable()
+        {
+            return RetryDecision::GiveUp(GiveUp::NotRetryable);
         }
         if attempt >= self.config.retry.max_attempts {
             return RetryDecision::GiveUp(GiveUp::AttemptsExhausted);
