@@ -20,6 +20,9 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Validate scenario files without running them (exit 2 if any is invalid),
+    /// or print the format's JSON Schema with --schema.
+    Check(commands::check::Args),
 }
 
 fn main() -> ExitCode {
@@ -31,7 +34,9 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    let result: anyhow::Result<u8> = match cli.command {};
+    let result: anyhow::Result<u8> = match cli.command {
+        Command::Check(args) => commands::check::exec(args),
+    };
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {

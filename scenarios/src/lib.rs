@@ -21,4 +21,4 @@ pub use error::{ErrorKind, ScenarioError};
 pub use model::{Expect, Fault, FaultKind, Scenario, Target, Workload};
 pub use parse::{load, parse};
 pub use schema::json_schema;
-pub use write::to_toml;
+pub use write::{format_duration, to_toml};

@@ -136,7 +136,12 @@ fn float(v: f64) -> String {
 }
 
 fn duration(d: Duration) -> String {
-    string(&humantime::format_duration(d).to_string())
+    string(&format_duration(d))
+}
+
+/// A duration as scenario files write it (`"1h 30m"`, `"250ms"`), without quotes.
+pub fn format_duration(d: Duration) -> String {
+    humantime::format_duration(d).to_string()
 }
 
 #[cfg(test)]

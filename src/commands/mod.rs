@@ -1,5 +1,7 @@
 //! One module per subcommand.
 
+pub mod check;
+
 /// Every expectation and invariant held.
 #[allow(dead_code)]
 pub const EXIT_OK: u8 = 0;
