@@ -20,6 +20,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Simulate scenarios and report on each (exit 1 if an expectation or invariant failed).
+    Run(commands::run::Args),
     /// Validate scenario files without running them (exit 2 if any is invalid),
     /// or print the format's JSON Schema with --schema.
     Check(commands::check::Args),
@@ -35,6 +37,7 @@ fn main() -> ExitCode {
         }
     };
     let result: anyhow::Result<u8> = match cli.command {
+        Command::Run(args) => commands::run::exec(args),
         Command::Check(args) => commands::check::exec(args),
     };
     match result {

@@ -1,12 +1,25 @@
 //! gameday's deterministic simulation.
 //!
-//! A scenario becomes a world: four agent hosts serving HTTP with the reference agent logic
-//! behind a fault layer, an orchestrator host running the real pipeline and call policy
-//! over the real HTTP client, a workload driver and a fault controller switching faults at
-//! their exact simulated instants. The [`recorder`] logs every event in order; the
-//! [`checker`] judges invariants and expectations; the [`report`] tells people and machines.
+//! A scenario becomes a [`run::World`]: four agent hosts serving the reference agent logic
+//! behind a fault layer ([`agents`]), an orchestrator running the real pipeline and call
+//! policy ([`orchestrator`]), a workload of Poisson arrivals ([`workload`]) and a fault
+//! timeline switched at exact simulated instants ([`timeline`]). An engine drives it: the
+//! turmoil [`world`], where the orchestrator speaks real HTTP over simulated TCP. The
+//! [`recorder`] logs every event in order; the [`checker`] judges invariants and
+//! expectations; the [`report`] tells people and machines.
 
+pub mod agents;
 pub mod checker;
+pub mod clock;
+pub mod fast;
+pub mod orchestrator;
 pub mod recorder;
 pub mod report;
+pub mod run;
 pub mod timeline;
+pub mod workload;
+pub mod world;
+
+pub use run::{run_scenario, Engine, RunOptions, RunOutput, World, WorldError};
+pub use fast::FastEngine;
+pub use world::TurmoilEngine;

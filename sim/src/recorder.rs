@@ -107,6 +107,8 @@ pub struct Recorder {
     pub end_to_end_us: Histogram<u64>,
     /// Calls whose answer the recorder saw with an error kind, counted per agent side.
     pub injected: BTreeMap<(Stage, &'static str), u64>,
+    /// Trades that reached a terminal state at least once.
+    pub finished: u64,
 }
 
 impl Recorder {
@@ -124,6 +126,7 @@ impl Recorder {
             call_starts: Vec::new(),
             end_to_end_us: new_histogram(),
             injected: BTreeMap::new(),
+            finished: 0,
         }
     }
 
@@ -212,6 +215,9 @@ impl Recorder {
             }
             Event::Finished { trade, outcome } => {
                 let log = self.trades.entry(*trade).or_default();
+                if log.finished.is_empty() {
+                    self.finished += 1;
+                }
                 log.finished.push((at, *outcome));
                 if let Some(sub) = log.submitted {
                     let us = (at.saturating_sub(sub).as_micros() as u64).max(1);

@@ -229,7 +229,7 @@ impl Report {
             let _ = writeln!(s, "  MTTD {}  MTTR {}", f(self.mttd_ms), f(self.mttr_ms));
         }
         let _ = writeln!(s, "  {:<22} {:>6} {:>6} {:>5} {:>5} {:>5} {:>6} {:>6} {:>6} {:>5} {:>9}", "agent", "calls", "ok", "thr", "err", "t/o", "retry", "rej-b", "rej-l", "opens", "p99 ms");
-        for (name, a) in &self.agents {
+        for (name, a) in Stage::ALL.iter().filter_map(|s| self.agents.get(s.name()).map(|a| (s.name(), a))) {
             let _ = writeln!(
                 s,
                 "  {:<22} {:>6} {:>6} {:>5} {:>5} {:>5} {:>6} {:>6} {:>6} {:>5} {:>9}",

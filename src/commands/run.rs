@@ -1,0 +1,150 @@
+//! `gameday run`: simulate scenarios and report on each.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use clap::Args as ClapArgs;
+use gameday_scenario::Scenario;
+use gameday_sim::{run_scenario, RunOptions, RunOutput, TurmoilEngine};
+
+use super::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK};
+
+#[derive(Debug, ClapArgs)]
+pub struct Args {
+    /// Scenario files, or directories whose `*.toml` files are run in name order.
+    #[arg(required = true, value_name = "SCENARIO|DIR")]
+    pub paths: Vec<PathBuf>,
+    /// Overrides every scenario's seed.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Print the report as JSON on stdout (an object for one scenario, an array for several).
+    #[arg(long)]
+    pub json: bool,
+    /// Write the event trace (one line per event) to this file; one scenario only.
+    #[arg(long, value_name = "FILE")]
+    pub trace: Option<PathBuf>,
+    /// Scenarios simulated at once (default: the number of cores).
+    #[arg(long, short = 'j')]
+    pub jobs: Option<usize>,
+    /// Simulation tick in milliseconds (1 gives exact backoff and breaker timing).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=100))]
+    pub tick_ms: u64,
+}
+
+/// Expands directories into their `*.toml` files, sorted by name.
+pub fn expand(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let mut files: Vec<PathBuf> = std::fs::read_dir(p)
+                .with_context(|| format!("reading directory {}", p.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| f.extension().is_some_and(|x| x == "toml"))
+                .collect();
+            files.sort();
+            if files.is_empty() {
+                bail!("{}: no *.toml scenario files in this directory", p.display());
+            }
+            out.extend(files);
+        } else {
+            out.push(p.clone());
+        }
+    }
+    Ok(out)
+}
+
+/// Loads every scenario; prints each error and returns `None` if any file is bad.
+pub fn load_all(files: &[PathBuf]) -> Option<Vec<(PathBuf, Scenario)>> {
+    let mut ok = Vec::new();
+    let mut bad = false;
+    for f in files {
+        match gameday_scenario::parse::load(f) {
+            Ok(s) => ok.push((f.clone(), s)),
+            Err(e) => {
+                eprintln!("{e}");
+                bad = true;
+            }
+        }
+    }
+    (!bad).then_some(ok)
+}
+
+/// Runs `items` on up to `jobs` threads; results come back in input order.
+pub fn run_parallel<T: Sync, R: Send>(items: &[T], jobs: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let jobs = jobs.max(1).min(items.len().max(1));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut results: Vec<Option<R>> = (0..items.len()).map(|_| None).collect();
+    let slots = std::sync::Mutex::new(&mut results);
+    std::thread::scope(|s| {
+        for _ in 0..jobs {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if i >= items.len() {
+                    break;
+                }
+                let r = f(&items[i]);
+                slots.lock().expect("no thread panics while holding the slots")[i] = Some(r);
+            });
+        }
+    });
+    results.into_iter().map(|r| r.expect("every item ran")).collect()
+}
+
+pub fn default_jobs() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+}
+
+pub fn exec(args: Args) -> anyhow::Result<u8> {
+    let files = expand(&args.paths)?;
+    if args.trace.is_some() && files.len() != 1 {
+        eprintln!("error: --trace takes exactly one scenario ({} given)", files.len());
+        return Ok(EXIT_BAD_INPUT);
+    }
+    let Some(scenarios) = load_all(&files) else {
+        return Ok(EXIT_BAD_INPUT);
+    };
+    let engine = TurmoilEngine { tick: Duration::from_millis(args.tick_ms) };
+    let jobs = args.jobs.unwrap_or_else(default_jobs);
+    let results: Vec<anyhow::Result<RunOutput>> = run_parallel(&scenarios, jobs, |(path, scenario)| {
+        let options = RunOptions {
+            seed: args.seed,
+            keep_trace: args.trace.is_some(),
+            file: Some(display_path(path)),
+        };
+        run_scenario(scenario, &engine, &options).with_context(|| format!("{}: simulation failed", path.display()))
+    });
+
+    let mut reports = Vec::new();
+    for r in results {
+        reports.push(r?);
+    }
+    if let Some(trace) = &args.trace {
+        let mut text = reports[0].trace.join("\n");
+        text.push('\n');
+        std::fs::write(trace, text).with_context(|| format!("writing trace to {}", trace.display()))?;
+    }
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        let values: Vec<&gameday_sim::report::Report> = reports.iter().map(|r| &r.report).collect();
+        let text = if values.len() == 1 {
+            serde_json::to_string_pretty(values[0])?
+        } else {
+            serde_json::to_string_pretty(&values)?
+        };
+        writeln!(out, "{text}")?;
+    } else {
+        for r in &reports {
+            writeln!(out, "{}", r.report.to_text())?;
+        }
+        let failed = reports.iter().filter(|r| !r.report.passed()).count();
+        writeln!(out, "scenarios: {} passed, {} failed", reports.len() - failed, failed)?;
+    }
+    Ok(if reports.iter().all(|r| r.report.passed()) { EXIT_OK } else { EXIT_FAILED })
+}
+
+/// Paths as the user would type them again in a replay command.
+fn display_path(p: &Path) -> String {
+    p.display().to_string()
+}
