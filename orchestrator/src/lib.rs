@@ -18,3 +18,4 @@ pub mod pipeline;
 pub mod config;
 pub mod fault_flags;
 pub mod reference;
+pub mod http;
