@@ -12,12 +12,15 @@
 pub mod automation;
 pub mod bindings;
 pub mod error;
+#[cfg(feature = "fake-server")]
+pub mod fake;
 pub mod guardrails;
 pub mod iam;
 pub mod iso;
 pub mod mapping;
 pub mod render;
 
+pub mod run;
 pub mod runbook;
 pub mod template;
 
