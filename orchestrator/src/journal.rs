@@ -30,14 +30,16 @@ pub struct JournalEntry {
     pub document: TradeDocument,
     /// Outputs of the stages that completed, by stage.
     pub outputs: BTreeMap<Stage, AgentOutput>,
-    /// The stage that gave up, if one did.
-    pub failure: Option<StageFailure>,
+    /// The stages that gave up, with their classified cause. At most one stage before
+    /// exception management fails (a failure sends the trade there), and exception
+    /// management itself may fail after it.
+    pub failures: BTreeMap<Stage, String>,
 }
 
 impl JournalEntry {
     /// A freshly accepted trade: nothing done yet.
     pub fn new(document: TradeDocument) -> JournalEntry {
-        JournalEntry { document, outputs: BTreeMap::new(), failure: None }
+        JournalEntry { document, outputs: BTreeMap::new(), failures: BTreeMap::new() }
     }
 
     pub fn trade(&self) -> TradeId {
@@ -58,8 +60,8 @@ pub trait Journal {
     /// output was already recorded (the first one is kept).
     fn stage_done(&self, trade: TradeId, stage: Stage, output: &AgentOutput) -> bool;
 
-    /// Records that a stage gave up. `false` if the trade is unknown or finished, or a
-    /// failure was already recorded.
+    /// Records that a stage gave up. `false` if the trade is unknown or finished, or that
+    /// stage's failure was already recorded (the first one is kept).
     fn stage_failed(&self, trade: TradeId, failure: &StageFailure) -> bool;
 
     /// Attempts made so far for this key, across restarts (0 if none).
@@ -145,10 +147,10 @@ impl Journal for MemoryJournal {
 
     fn stage_failed(&self, trade: TradeId, failure: &StageFailure) -> bool {
         self.with_in_flight(trade, |entry| {
-            if entry.failure.is_some() {
+            if entry.failures.contains_key(&failure.stage) {
                 return false;
             }
-            entry.failure = Some(failure.clone());
+            entry.failures.insert(failure.stage, failure.error.clone());
             true
         })
     }
@@ -313,14 +315,18 @@ mod tests {
     }
 
     #[test]
-    fn failure_is_recorded_once() {
+    fn failures_are_recorded_once_per_stage() {
         let j = MemoryJournal::new();
         j.begin(&doc(1));
         let f = StageFailure { stage: Stage::TradeExtraction, error: "timed out".into() };
         assert!(j.stage_failed(TradeId(1), &f));
-        let g = StageFailure { stage: Stage::PdfAdapter, error: "other".into() };
-        assert!(!j.stage_failed(TradeId(1), &g));
-        assert_eq!(j.entry(TradeId(1)).unwrap().failure, Some(f));
+        let again = StageFailure { stage: Stage::TradeExtraction, error: "other".into() };
+        assert!(!j.stage_failed(TradeId(1), &again));
+        let em = StageFailure { stage: Stage::ExceptionManagement, error: "unavailable".into() };
+        assert!(j.stage_failed(TradeId(1), &em), "exception management may fail after a stage did");
+        let failures = j.entry(TradeId(1)).unwrap().failures;
+        assert_eq!(failures.get(&Stage::TradeExtraction).map(String::as_str), Some("timed out"));
+        assert_eq!(failures.get(&Stage::ExceptionManagement).map(String::as_str), Some("unavailable"));
     }
 
     #[test]

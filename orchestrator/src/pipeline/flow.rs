@@ -47,11 +47,13 @@ pub fn next_step(entry: &JournalEntry) -> Step {
         _ => None,
     };
 
-    if let Some(failure) = &entry.failure {
-        if failure.stage == Stage::ExceptionManagement {
-            return Step::Finish(dead_letter(entry, failure));
-        }
-        let reason = ExceptionReason::StageFailed { stage: failure.stage, error: failure.error.clone() };
+    if let Some(error) = entry.failures.get(&Stage::ExceptionManagement) {
+        let failure = StageFailure { stage: Stage::ExceptionManagement, error: error.clone() };
+        return Step::Finish(dead_letter(entry, &failure));
+    }
+    // The earliest failed stage is the one that stopped the trade.
+    if let Some((stage, error)) = entry.failures.iter().next() {
+        let reason = ExceptionReason::StageFailed { stage: *stage, error: error.clone() };
         return exception(entry, reason, record);
     }
 
@@ -193,7 +195,7 @@ mod tests {
         let mut e = entry();
         e.outputs.insert(Stage::PdfAdapter, AgentOutput::Text(NormalisedText { trade: TradeId(1), text: "t".into() }));
         e.outputs.insert(Stage::TradeExtraction, AgentOutput::Record(record()));
-        e.failure = Some(StageFailure { stage: Stage::TradeMatching, error: "timed out".into() });
+        e.failures.insert(Stage::TradeMatching, "timed out".into());
         let Step::Call { stage, input: AgentInput::Exception(req) } = next_step(&e) else {
             panic!("expected a call to exception management");
         };
@@ -208,7 +210,8 @@ mod tests {
     #[test]
     fn exception_management_failing_dead_letters_with_the_document() {
         let mut e = entry();
-        e.failure = Some(StageFailure { stage: Stage::ExceptionManagement, error: "unavailable".into() });
+        e.failures.insert(Stage::TradeExtraction, "timed out".into());
+        e.failures.insert(Stage::ExceptionManagement, "unavailable".into());
         let Step::Finish(Outcome::DeadLetter { reason, document }) = next_step(&e) else {
             panic!("expected a dead letter");
         };

@@ -164,8 +164,9 @@ impl<C: AgentClient, J: Journal, O: Observer> Pipeline<C, J, O> {
         self.lock(agent).breaker_state()
     }
 
-    /// Plans and executes steps until the trade finishes. Each step journals something new
-    /// (a stage output or a failure), so the loop ends after at most five calls.
+    /// Plans and executes steps until the trade finishes. Each step adds the called stage's
+    /// output or failure to the entry, and [`next_step`] never calls a stage that has either,
+    /// so the loop ends after at most four call sequences.
     async fn drive(&self, mut entry: JournalEntry) -> Outcome {
         let trade = entry.trade();
         loop {
@@ -184,7 +185,8 @@ impl<C: AgentClient, J: Journal, O: Observer> Pipeline<C, J, O> {
                     return outcome;
                 }
                 if let Some(fresh) = self.journal.entry(trade) {
-                    let covered = fresh.outputs.contains_key(&stage) || fresh.failure.is_some();
+                    let covered =
+                        fresh.outputs.contains_key(&stage) || fresh.failures.contains_key(&stage);
                     if covered {
                         entry = fresh;
                         continue;
@@ -195,7 +197,9 @@ impl<C: AgentClient, J: Journal, O: Observer> Pipeline<C, J, O> {
                 Ok(output) => {
                     entry.outputs.insert(stage, output);
                 }
-                Err(failure) => entry.failure = Some(failure),
+                Err(failure) => {
+                    entry.failures.insert(failure.stage, failure.error);
+                }
             }
         }
     }

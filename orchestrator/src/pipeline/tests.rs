@@ -240,6 +240,23 @@ async fn exception_management_failing_dead_letters_and_keeps_the_document() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_failed_stage_then_a_failed_exception_management_dead_letters() {
+    let fake = Rc::new(Fake::default());
+    fake.always(Stage::TradeExtraction, unavailable());
+    fake.always(Stage::ExceptionManagement, unavailable());
+    let journal = Arc::new(MemoryJournal::new());
+    let (p, _rec) = pipeline_with(&fake, &journal, policy());
+    let outcome = p.submit(doc(6)).await;
+    let Outcome::DeadLetter { document, .. } = &outcome else { panic!("{outcome:?}") };
+    assert_eq!(document, &doc(6));
+    assert_eq!(fake.calls_to(Stage::ExceptionManagement).len(), 3, "one call sequence only");
+    let AgentInput::Exception(req) = &fake.calls_to(Stage::ExceptionManagement)[0].1.input else {
+        panic!("wrong input")
+    };
+    assert!(matches!(req.reason, ExceptionReason::StageFailed { stage: Stage::TradeExtraction, .. }));
+}
+
+#[tokio::test(start_paused = true)]
 async fn retries_wait_the_backoff_delays() {
     let fake = Rc::new(Fake::default());
     fake.script(Stage::PdfAdapter, [unavailable(), unavailable()]);
