@@ -171,8 +171,8 @@ impl<C: Connector> HttpAgentClient<C> {
 }
 
 impl<C: Connector> AgentClient for HttpAgentClient<C> {
-    fn invoke(&self, request: AgentRequest) -> impl Future<Output = Result<AgentOutput, AgentError>> {
-        async move { self.call(&request).await }
+    async fn invoke(&self, request: AgentRequest) -> Result<AgentOutput, AgentError> {
+        self.call(&request).await
     }
 }
 

@@ -118,10 +118,10 @@ pub fn decode_request(
     if req.stage() != stage {
         return Err(reject(400, format!("request for {} sent to {stage}", req.stage())));
     }
-    if let Some(key) = headers.get(HEADER_IDEMPOTENCY_KEY) {
-        if key.as_bytes() != req.key.to_string().as_bytes() {
-            return Err(reject(400, "idempotency-key header disagrees with the body".into()));
-        }
+    if let Some(key) = headers.get(HEADER_IDEMPOTENCY_KEY)
+        && key.as_bytes() != req.key.to_string().as_bytes()
+    {
+        return Err(reject(400, "idempotency-key header disagrees with the body".into()));
     }
     Ok(req)
 }

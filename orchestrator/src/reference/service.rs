@@ -74,10 +74,8 @@ impl AgentService {
     /// Handles one request.
     pub fn handle(&mut self, req: &AgentRequest) -> Result<AgentOutput, AgentError> {
         self.check(req)?;
-        if self.idempotent {
-            if let Some(answer) = self.answers.get(&req.key) {
-                return Ok(answer.clone());
-            }
+        if let Some(answer) = self.answers.get(&req.key).filter(|_| self.idempotent) {
+            return Ok(answer.clone());
         }
         let output = self.work(req)?;
         *self.applied.entry(req.key).or_insert(0) += 1;
