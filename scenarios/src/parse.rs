@@ -90,7 +90,7 @@ impl Cx<'_> {
                 ErrorKind::UnknownKey,
                 format!(
                     "unknown key{}; allowed keys here: {allowed}",
-                    &key["unknown field".len()..]
+                    key.strip_prefix("unknown field").unwrap_or(key)
                 ),
             )
         } else if let Some(rest) = raw.strip_prefix("missing field") {

@@ -45,7 +45,11 @@ pub fn exec(args: Args) -> anyhow::Result<u8> {
                     let n = s.faults.len();
                     let faults = if n == 1 { "fault" } else { "faults" };
                     let duration = gameday_scenario::format_duration(s.duration);
-                    println!("ok {}: {} ({n} {faults}, {duration})", file.display(), s.name);
+                    println!(
+                        "ok {}: {} ({n} {faults}, {duration})",
+                        file.display(),
+                        s.name
+                    );
                 }
                 Err(e) => {
                     eprintln!("{e}\n");
@@ -55,7 +59,10 @@ pub fn exec(args: Args) -> anyhow::Result<u8> {
         }
     }
     if invalid > 0 {
-        eprintln!("error: {invalid} of {} scenario inputs are invalid", checked.max(invalid));
+        eprintln!(
+            "error: {invalid} of {} scenario inputs are invalid",
+            checked.max(invalid)
+        );
         return Ok(EXIT_BAD_INPUT);
     }
     Ok(EXIT_OK)

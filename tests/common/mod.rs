@@ -21,7 +21,10 @@ impl Run {
     #[track_caller]
     pub fn assert_no_panic(&self) -> &Self {
         assert!(self.code.is_some(), "killed by a signal: {self:#?}");
-        assert!(!self.stderr.contains("panicked"), "the binary panicked: {self:#?}");
+        assert!(
+            !self.stderr.contains("panicked"),
+            "the binary panicked: {self:#?}"
+        );
         self
     }
 
