@@ -116,7 +116,8 @@ impl<T: WallClock + ?Sized> WallClock for &T {
     }
 }
 
-/// The error an agent's HTTP status is classified as, the way the HTTP client classifies it:
+/// The error an agent's HTTP status is classified as, exactly as `http::wire::classify` does
+/// (the tests hold the two together):
 /// 429 throttled, 401/403 access denied, 408/504 timeout, other 4xx rejected, 5xx
 /// unavailable, anything else a protocol error.
 pub fn status_error(status: u16) -> AgentError {

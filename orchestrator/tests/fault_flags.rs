@@ -11,12 +11,13 @@ use gameday_orchestrator::config::MemoryConfigSource;
 use gameday_orchestrator::domain::{IdempotencyKey, NormalisedText, Stage, TradeDocument, TradeId};
 use gameday_orchestrator::fault_flags::{FaultFlag, FaultFlagClient, FaultFlagConfig, ManualWallClock};
 use gameday_orchestrator::faults::{AgentFault, Effect, call_rng, decide};
+use gameday_orchestrator::http::wire::classify;
 use tokio::time::Instant;
 
 const NOW_MS: u64 = 1_700_000_000_000;
 const CALL_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// The agent itself: always answers, counting calls.
+/// The agent itself: always answers (with the PDF adapter's kind of output), counting calls.
 #[derive(Default)]
 struct Echo {
     calls: Cell<u32>,
@@ -68,30 +69,33 @@ async fn observe(client: &impl AgentClient, req: AgentRequest) -> Observed {
     Observed { outcome: result, elapsed: start.elapsed() }
 }
 
-/// The simulation's side, written independently of the decorator: the agent host decides with
-/// the same seeded RNG, answers over HTTP, and the caller classifies the wire answer.
+/// The simulation's side: the agent host decides with the same seeded RNG and answers over
+/// HTTP (429 with `Retry-After` in whole seconds, the status, or a body that is not an
+/// answer); the caller classifies that answer with the HTTP client's own classifier.
 fn simulated(fault: &AgentFault, seed: u64, req: &AgentRequest) -> Observed {
     let mut rng = call_rng(seed, req.key, req.attempt);
     let verdict = decide(std::slice::from_ref(fault), &mut rng);
     // Tokio timers fire on whole milliseconds.
     let delay = Duration::from_millis(verdict.delay.as_nanos().div_ceil(1_000_000) as u64);
-    let outcome = match verdict.effect {
-        Effect::Pass => Ok(()),
+    let mut headers = http::HeaderMap::new();
+    let ok_body = serde_json::to_vec(&AgentOutput::Text(NormalisedText { trade: req.key.trade, text: "ok".into() })).unwrap();
+    let (status, body): (u16, Vec<u8>) = match verdict.effect {
+        Effect::Pass => (200, ok_body),
         Effect::Throttle { retry_after } => {
-            // Retry-After: whole seconds, rounded up.
-            let header = retry_after.map(|d| Duration::from_secs(d.as_secs_f64().ceil() as u64));
-            Err(("throttled".into(), header))
+            if let Some(d) = retry_after {
+                let secs = d.as_secs() + u64::from(d.subsec_nanos() > 0);
+                headers.insert(http::header::RETRY_AFTER, secs.into());
+            }
+            (429, Vec::new())
         }
-        Effect::Error { status } => {
-            let kind = match status {
-                500..=503 | 505..=599 => "unavailable",
-                504 => "timeout",
-                other => panic!("test table lacks status {other}"),
-            };
-            Err((kind.into(), None))
-        }
+        Effect::Error { status } => (status, Vec::new()),
         Effect::Hang => return Observed { outcome: Err(("timeout".into(), None)), elapsed: delay + CALL_TIMEOUT },
-        Effect::Malformed => Err(("protocol".into(), None)),
+        Effect::Malformed => (200, b"{\"garbage\":".to_vec()),
+    };
+    let status = http::StatusCode::from_u16(status).unwrap();
+    let outcome = match classify(status, &headers, &body, req.stage()) {
+        Ok(_) => Ok(()),
+        Err(e) => Err((e.kind().name().to_string(), e.retry_after())),
     };
     Observed { outcome, elapsed: delay }
 }
@@ -103,6 +107,8 @@ fn faults() -> Vec<AgentFault> {
         AgentFault::Error { rate: 0.4, status: 503 },
         AgentFault::Error { rate: 1.0, status: 500 },
         AgentFault::Error { rate: 0.7, status: 504 },
+        AgentFault::Error { rate: 0.5, status: 403 },
+        AgentFault::Error { rate: 0.5, status: 418 },
         AgentFault::Latency { delay: Duration::from_millis(800), jitter: Duration::from_millis(200) },
         AgentFault::Hang { rate: 0.3 },
         AgentFault::Malformed { rate: 0.6 },
@@ -114,14 +120,14 @@ async fn same_flag_same_behaviour_as_the_simulation() {
     for fault in faults() {
         for seed in [1u64, 42, 9_001] {
             let source = MemoryConfigSource::new();
-            source.set("/gameday/faults/trade-extraction", flag(fault.clone(), NOW_MS + 60_000));
+            source.set("/gameday/faults/pdf-adapter", flag(fault.clone(), NOW_MS + 60_000));
             let clock = ManualWallClock::new(NOW_MS);
             let echo = Echo::default();
             let client = FaultFlagClient::new(&echo, &source, &clock, config(true, seed));
             let mut hits = 0;
             for trade in 0..40u64 {
                 for attempt in 1..=2 {
-                    let req = request(trade, Stage::TradeExtraction, attempt);
+                    let req = request(trade, Stage::PdfAdapter, attempt);
                     let expected = simulated(&fault, seed, &req);
                     let observed = observe(&client, req).await;
                     assert_eq!(observed, expected, "{fault:?} seed {seed} trade {trade} attempt {attempt}");
