@@ -6,6 +6,8 @@
 //! `t` conforms when `t ≥ tat - (burst - 1)·T` (with `T` the emission interval); taking a token
 //! moves `tat` to `max(tat, t) + T`. This needs no refill step and is exact in integers.
 //!
+//! Times are `u64` nanoseconds after the bucket's creation (584 years of range; beyond that,
+//! and for intervals that do not fit, values saturate, which only makes the bucket stricter).
 //! `T` is `1e9 / per_second` nanoseconds rounded *up*, so the admitted rate never exceeds
 //! `per_second`: in any window of length `t`, at most `burst + per_second·t` calls are admitted,
 //! reservations included (a reservation is a token taken at the future instant it is used, and
@@ -23,10 +25,10 @@ pub struct TokenBucket {
     /// All times are nanoseconds after `origin`.
     origin: Instant,
     /// Emission interval: nanoseconds per token (≥ 1).
-    interval: u128,
+    interval: u64,
     /// `(burst - 1) · interval`: how far ahead of `tat` a call may come.
-    tolerance: u128,
-    tat: u128,
+    tolerance: u64,
+    tat: u64,
 }
 
 impl TokenBucket {
@@ -34,7 +36,7 @@ impl TokenBucket {
     /// rate that is not a positive finite number as one token per ~30 years.
     pub fn new(config: &RateLimitConfig, now: Instant) -> TokenBucket {
         let interval = emission_interval(config.per_second);
-        let burst = u128::from(config.burst.max(1));
+        let burst = u64::from(config.burst.max(1));
         TokenBucket {
             origin: now,
             interval,
@@ -45,24 +47,30 @@ impl TokenBucket {
 
     /// The emission interval: the time one token takes to come back.
     pub fn interval(&self) -> Duration {
-        nanos::to_duration(self.interval)
+        Duration::from_nanos(self.interval)
+    }
+
+    /// Nanoseconds from the origin to `now` (saturating; zero before the origin).
+    fn offset(&self, now: Instant) -> u64 {
+        let d = now.saturating_duration_since(self.origin);
+        d.as_secs().saturating_mul(1_000_000_000).saturating_add(u64::from(d.subsec_nanos()))
     }
 
     /// Earliest instant (relative to origin) a token can be taken, given the call comes at `t`.
-    fn earliest(&self, t: u128) -> u128 {
+    fn earliest(&self, t: u64) -> u64 {
         self.tat.saturating_sub(self.tolerance).max(t)
     }
 
-    fn take_at(&mut self, at: u128) {
+    fn take_at(&mut self, at: u64) {
         self.tat = self.tat.max(at).saturating_add(self.interval);
     }
 
     /// Takes a token now, or tells how long until the next one.
     pub fn try_acquire(&mut self, now: Instant) -> Result<(), Duration> {
-        let t = nanos::since(self.origin, now);
+        let t = self.offset(now);
         let at = self.earliest(t);
         if at > t {
-            return Err(nanos::to_duration(at - t));
+            return Err(Duration::from_nanos(at - t));
         }
         self.take_at(t);
         Ok(())
@@ -72,32 +80,32 @@ impl TokenBucket {
     /// must not call before `now + wait`) when the wait is at most `max_wait`. Otherwise
     /// nothing is taken and `Err` carries the wait it would have been.
     pub fn reserve(&mut self, now: Instant, max_wait: Duration) -> Result<Duration, Duration> {
-        let t = nanos::since(self.origin, now);
+        let t = self.offset(now);
         let at = self.earliest(t);
-        let wait = at - t;
-        if wait > nanos::of(max_wait) {
-            return Err(nanos::to_duration(wait));
+        let wait = Duration::from_nanos(at - t);
+        if wait > max_wait {
+            return Err(wait);
         }
         self.take_at(at);
-        Ok(nanos::to_duration(wait))
+        Ok(wait)
     }
 
     /// The instant the next token is free (`now` when one is free already).
     pub fn next_token_at(&self, now: Instant) -> Instant {
-        let t = nanos::since(self.origin, now);
+        let t = self.offset(now);
         let at = self.earliest(t);
-        if at == t { now } else { nanos::after(self.origin, at) }
+        if at == t { now } else { nanos::after(self.origin, u128::from(at)) }
     }
 }
 
 /// `ceil(1e9 / per_second)` nanoseconds, at least 1; saturating for tiny or invalid rates.
-fn emission_interval(per_second: f64) -> u128 {
+fn emission_interval(per_second: f64) -> u64 {
     if !(per_second.is_finite() && per_second > 0.0) {
-        return nanos::of(Duration::from_secs(86_400 * 365 * 30));
+        return 86_400 * 365 * 30 * 1_000_000_000;
     }
     let ns = (1e9 / per_second).ceil();
-    // `as` saturates: an infinite interval becomes u128::MAX.
-    (ns as u128).max(1)
+    // `as` saturates: an interval beyond u64 becomes u64::MAX.
+    (ns as u64).max(1)
 }
 
 #[cfg(test)]
