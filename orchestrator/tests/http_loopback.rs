@@ -27,10 +27,12 @@ async fn local<F: Future<Output = ()>>(body: F) {
         .await
 }
 
-/// A server on an ephemeral loopback port; `accepted` counts connections it accepted.
+/// A server on an ephemeral loopback port; `accepted` counts connections it accepted,
+/// `closed` those whose serving has ended.
 struct Server {
     addr: SocketAddr,
     accepted: Rc<Cell<usize>>,
+    closed: Rc<Cell<usize>>,
 }
 
 async fn spawn_server<H, F>(handler: H) -> Server
@@ -41,17 +43,20 @@ where
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
     let addr = listener.local_addr().expect("local addr");
     let accepted = Rc::new(Cell::new(0));
-    let count = Rc::clone(&accepted);
+    let closed = Rc::new(Cell::new(0));
+    let (count, ended) = (Rc::clone(&accepted), Rc::clone(&closed));
     tokio::task::spawn_local(async move {
         while let Ok((stream, _)) = listener.accept().await {
             count.set(count.get() + 1);
             let handler = handler.clone();
+            let ended = Rc::clone(&ended);
             tokio::task::spawn_local(async move {
                 let _ = serve_connection(stream, handler).await;
+                ended.set(ended.get() + 1);
             });
         }
     });
-    Server { addr, accepted }
+    Server { addr, accepted, closed }
 }
 
 /// One server hosting all four reference agents; returns it with the services for inspection.
@@ -284,6 +289,15 @@ async fn after_a_hang_and_a_caller_timeout_the_next_call_uses_a_fresh_connection
         let hung = tokio::time::timeout(Duration::from_millis(150), client.invoke(matching_request(2))).await;
         assert!(hung.is_err(), "the hanging call must not answer");
         assert_eq!(client.idle_connections(Stage::TradeMatching), 0, "the hung connection is not pooled");
+        // The client closed the hung connection, and the server noticed: a hung request
+        // does not pin its connection forever.
+        for _ in 0..100 {
+            if server.closed.get() == 1 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(server.closed.get(), 1);
         assert_eq!(client.invoke(matching_request(3)).await, ok);
         assert_eq!(server.accepted.get(), 2);
         assert_eq!(client.invoke(matching_request(4)).await, ok);
