@@ -5,7 +5,8 @@
 //! timeout. A batch of trades runs concurrently on a `LocalSet` under tokio's paused clock.
 //! Whatever the fates, every trade ends exactly once, the journal agrees with what `submit`
 //! returned, no stage is called again once its output is journaled, and every started call
-//! is reported finished.
+//! is reported finished. A second property crashes the orchestrator at an arbitrary moment
+//! and resumes from the journal: still nothing is lost, finished twice or called again.
 //!
 //! Case count: `GAMEDAY_PROPTEST_CASES` (default 256).
 
@@ -249,6 +250,81 @@ fn run(case: &Case) -> Run {
     Run { returned, journal, agent, events }
 }
 
+/// A run that crashes after `crash_after` and resumes every unfinished trade in a new
+/// pipeline over the same journal. Events of the two lives are kept apart.
+struct CrashRun {
+    journal: Arc<MemoryJournal>,
+    agent: Rc<FatefulAgent>,
+    first: Vec<(Instant, Event)>,
+    second: Vec<(Instant, Event)>,
+    resumed: BTreeMap<TradeId, Outcome>,
+    pending_at_crash: usize,
+}
+
+fn crash_run(case: &Case, crash_after: Duration) -> CrashRun {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .expect("runtime");
+    let journal = Arc::new(MemoryJournal::new());
+    let agent = Rc::new(FatefulAgent {
+        fates: case.fates.clone(),
+        next: Cell::new(0),
+        mismatched: case.mismatched.clone(),
+        journal: journal.clone(),
+        latency: Duration::from_millis(20),
+        invoked: RefCell::default(),
+        violations: RefCell::default(),
+    });
+    let (log1, log2) = (Rc::new(Log::default()), Rc::new(Log::default()));
+    let config = PipelineConfig::uniform(policy(case), case.seed);
+    let (resumed, pending_at_crash) = rt.block_on(async {
+        let first = Rc::new(
+            Pipeline::new(config.clone(), agent.clone(), journal.clone(), log1.clone(), Instant::now())
+                .expect("valid policy"),
+        );
+        let local = tokio::task::LocalSet::new();
+        for t in 1..=case.trades {
+            let p = first.clone();
+            let doc = TradeDocument { trade: TradeId(t), correlation_id: format!("c{t}"), bytes: b"trade".to_vec() };
+            local.spawn_local(async move { p.submit(doc).await });
+        }
+        local.run_until(tokio::time::sleep(crash_after)).await;
+        drop(local);
+        drop(first);
+
+        let second = Rc::new(
+            Pipeline::new(config, agent.clone(), journal.clone(), log2.clone(), Instant::now())
+                .expect("valid policy"),
+        );
+        let pending = second.unfinished();
+        let count = pending.len();
+        let local = tokio::task::LocalSet::new();
+        let handles: Vec<_> = pending
+            .into_iter()
+            .map(|entry| {
+                let p = second.clone();
+                local.spawn_local(async move { (entry.trade(), p.resume(entry).await) })
+            })
+            .collect();
+        let out = local
+            .run_until(async {
+                let mut out = BTreeMap::new();
+                for h in handles {
+                    let (t, o) = h.await.expect("resume task");
+                    out.insert(t, o);
+                }
+                out
+            })
+            .await;
+        (out, count)
+    });
+    let first = log1.0.borrow().clone();
+    let second = log2.0.borrow().clone();
+    CrashRun { journal, agent, first, second, resumed, pending_at_crash }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
 
@@ -333,5 +409,52 @@ proptest! {
         prop_assert_eq!(a.events.len(), b.events.len());
         let strip = |r: &Run| r.events.iter().map(|(_, e)| format!("{e:?}")).collect::<Vec<_>>();
         prop_assert_eq!(strip(&a), strip(&b));
+    }
+
+    #[test]
+    fn a_crash_at_any_moment_loses_and_duplicates_nothing(case in case(), crash_ms in 1u64..1500) {
+        let r = crash_run(&case, Duration::from_millis(crash_ms));
+
+        let outcomes = r.journal.outcomes();
+        prop_assert_eq!(outcomes.iter().map(|(t, _)| t.0).collect::<Vec<_>>(), (1..=case.trades).collect::<Vec<_>>());
+        prop_assert!(r.journal.unfinished().is_empty());
+        prop_assert_eq!(r.resumed.len(), r.pending_at_crash);
+        for (t, o) in &r.resumed {
+            prop_assert_eq!(r.journal.outcome(*t), Some(o.clone()));
+        }
+        let mut finished: BTreeMap<TradeId, u32> = BTreeMap::new();
+        for (_, e) in r.first.iter().chain(&r.second) {
+            if let Event::Finished { trade, .. } = e {
+                *finished.entry(*trade).or_default() += 1;
+            }
+        }
+        prop_assert_eq!(finished.len() as u64, case.trades);
+        prop_assert!(finished.values().all(|n| *n == 1), "{:?}", finished);
+        let resumed_events = r.second.iter().filter(|(_, e)| matches!(e, Event::Resumed { .. })).count();
+        prop_assert_eq!(resumed_events, r.pending_at_crash);
+
+        let violations = r.agent.violations.borrow();
+        prop_assert!(violations.is_empty(), "{:?}", *violations);
+
+        // The resumed life pairs every call it starts.
+        let mut open = BTreeMap::new();
+        for (_, e) in &r.second {
+            match e {
+                Event::CallStarted { key, attempt } => { open.insert((*key, *attempt), ()); }
+                Event::CallFinished { key, attempt, .. } => {
+                    prop_assert!(open.remove(&(*key, *attempt)).is_some());
+                }
+                _ => {}
+            }
+        }
+        prop_assert!(open.is_empty());
+
+        // Attempt numbers keep counting up across the restart: never reused.
+        let mut last: BTreeMap<IdempotencyKey, u32> = BTreeMap::new();
+        for (key, attempt) in r.agent.invoked.borrow().iter() {
+            if let Some(prev) = last.insert(*key, *attempt) {
+                prop_assert!(*attempt > prev, "{} attempt {} after {}", key, attempt, prev);
+            }
+        }
     }
 }
