@@ -6,7 +6,9 @@
 //! holds the pure state machines (backoff, breaker, token bucket, retry budget) that decide
 //! around each call; the pipeline drives a trade through the stages and reports every
 //! decision as an [`event::Event`]. Nothing here knows how it is run: the same code runs in
-//! production, in the turmoil simulation and under tokio's paused clock.
+//! production, in the turmoil simulation and under tokio's paused clock. [`http`] carries
+//! agent calls over HTTP/1.1 on any byte stream; [`reference`] holds in-process reference
+//! agents that give matching real work to do.
 
 pub mod agent;
 pub mod domain;
