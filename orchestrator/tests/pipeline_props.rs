@@ -89,7 +89,7 @@ impl FatefulAgent {
                 side: Side::Buy,
                 counterparty: "CP".into(),
                 instrument: "IRS".into(),
-                notional_minor: 5_000_00,
+                notional_minor: 500_000,
                 currency: "GBP".into(),
                 trade_date: d,
                 settlement_date: d,

@@ -11,7 +11,8 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::flow::fits;
-use crate::resilience::{Admission, Backoff, Failure, RetryDecision};
+use crate::agent::ErrorKind;
+use crate::resilience::{Admission, Backoff, Failure, Permit, RetryDecision};
 use super::seed::attempt_rng;
 use super::Pipeline;
 use crate::agent::{AgentClient, AgentError, AgentInput, AgentOutput, AgentRequest};
@@ -126,6 +127,7 @@ impl<C: AgentClient, J: Journal, O: Observer> Pipeline<C, J, O> {
 
         self.emit(Event::CallStarted { key, attempt });
         let started = Instant::now();
+        let mut in_flight = InFlight { pipeline: self, stage, permit: Some(permit), started };
         let request = AgentRequest {
             key,
             correlation_id: doc.correlation_id.clone(),
@@ -141,8 +143,7 @@ impl<C: AgentClient, J: Journal, O: Observer> Pipeline<C, J, O> {
         let latency = Instant::now().saturating_duration_since(started);
         let verdict = result.as_ref().map(|_| ()).map_err(AgentError::kind);
         let error = verdict.err();
-        let ((), events) =
-            self.with_policy_events(stage, |p| p.record(Instant::now(), permit, verdict, latency));
+        let events = in_flight.record(verdict, latency);
         self.emit(Event::CallFinished { key, attempt, error, latency });
         self.emit_all(events);
         result.map_err(AttemptFailure::Agent)
@@ -156,5 +157,41 @@ impl<C: AgentClient, J: Journal, O: Observer> Pipeline<C, J, O> {
     ) -> AttemptFailure {
         self.emit(Event::RejectedByBreaker { key, attempt, state });
         AttemptFailure::Breaker(state)
+    }
+}
+
+/// A started call's permit until its result is recorded.
+///
+/// If the attempt's future is dropped mid-call (a caller that stops waiting for a trade while
+/// the pipeline lives on), the permit is still handed back, recorded with a failure class
+/// that counts neither for nor against the breaker: otherwise a HALF_OPEN probe slot would
+/// stay taken forever and the breaker could never close again.
+struct InFlight<'p, C: AgentClient, J: Journal, O: Observer> {
+    pipeline: &'p Pipeline<C, J, O>,
+    stage: Stage,
+    permit: Option<Permit>,
+    started: Instant,
+}
+
+impl<C: AgentClient, J: Journal, O: Observer> InFlight<'_, C, J, O> {
+    /// Records how the call ended; returns the policy's events for the caller to emit after
+    /// its own `CallFinished`.
+    fn record(&mut self, verdict: Result<(), ErrorKind>, latency: Duration) -> Vec<(Instant, Event)> {
+        let Some(permit) = self.permit.take() else { return Vec::new() };
+        let ((), events) = self
+            .pipeline
+            .with_policy_events(self.stage, |p| p.record(Instant::now(), permit, verdict, latency));
+        events
+    }
+}
+
+impl<C: AgentClient, J: Journal, O: Observer> Drop for InFlight<'_, C, J, O> {
+    fn drop(&mut self) {
+        if let Some(permit) = self.permit.take() {
+            let now = Instant::now();
+            let latency = now.saturating_duration_since(self.started);
+            self.pipeline
+                .with_policy(self.stage, |p| p.record(now, permit, Err(ErrorKind::Rejected), latency));
+        }
     }
 }

@@ -327,6 +327,31 @@ async fn an_open_breaker_rejects_calls_without_reaching_the_agent() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_probe_abandoned_mid_call_frees_its_half_open_slot() {
+    let fake = Rc::new(Fake::default());
+    fake.script(Stage::PdfAdapter, [unavailable(), unavailable(), Behave::Hang]);
+    let journal = Arc::new(MemoryJournal::new());
+    let mut pol = policy();
+    pol.retry.max_attempts = 1;
+    pol.breaker.window = 2;
+    pol.breaker.min_calls = 2;
+    pol.breaker.open_for = Duration::from_secs(1);
+    pol.breaker.half_open_probes = 1;
+    let (p, _rec) = pipeline_with(&fake, &journal, pol);
+    p.submit(doc(1)).await;
+    p.submit(doc(2)).await;
+    assert_eq!(p.breaker_state(Stage::PdfAdapter), BreakerState::Open);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    // The probe hangs and its caller stops waiting for the trade.
+    let abandoned = tokio::time::timeout(Duration::from_millis(100), p.submit(doc(3))).await;
+    assert!(abandoned.is_err());
+    assert_eq!(fake.calls_to(Stage::PdfAdapter).len(), 3);
+    // The slot is free again: the next trade's call is a probe, not a rejection.
+    assert_eq!(p.submit(doc(4)).await, Outcome::Matched);
+    assert_eq!(fake.calls_to(Stage::PdfAdapter).len(), 4);
+}
+
+#[tokio::test(start_paused = true)]
 async fn isolation_forces_the_breaker_open_until_released() {
     let fake = Rc::new(Fake::default());
     let journal = Arc::new(MemoryJournal::new());
