@@ -25,6 +25,8 @@ enum Command {
     /// Validate scenario files without running them (exit 2 if any is invalid),
     /// or print the format's JSON Schema with --schema.
     Check(commands::check::Args),
+    /// Render, check, run and watch the scenario as an AWS FIS experiment.
+    Fis(commands::fis::Args),
 }
 
 fn main() -> ExitCode {
@@ -39,6 +41,7 @@ fn main() -> ExitCode {
     let result: anyhow::Result<u8> = match cli.command {
         Command::Run(args) => commands::run::exec(args),
         Command::Check(args) => commands::check::exec(args),
+        Command::Fis(args) => commands::fis::exec(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -12,7 +12,14 @@ use gameday_orchestrator::journal::{Journal, MemoryJournal};
 use gameday_orchestrator::pipeline::{Pipeline, PipelineConfig};
 use gameday_orchestrator::reference::generator::Generator;
 use gameday_scenario::Scenario;
+use tokio::sync::Semaphore;
 use tokio::time::Instant;
+
+/// Trades the orchestrator holds in flight at most, as a queue consumer with bounded
+/// concurrency does. Steady state at 20 trades/s needs about 15; the cap matters after an
+/// outage of the orchestrator, when the backlog would otherwise hit the agents all at once
+/// and turn the rate limiter's refusals into failed trades.
+pub const MAX_IN_FLIGHT: usize = 64;
 
 use crate::clock::{Clock, TimeBase};
 use crate::recorder::Recorder;
@@ -73,10 +80,13 @@ impl OrchestratorSide {
         }
         self.inbox.rewind_to(first_unknown);
 
+        let slots = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
         for entry in pipeline.unfinished() {
             let p = pipeline.clone();
+            let slot = slots.clone().acquire_owned().await.map_err(|e| e.to_string())?;
             tokio::task::spawn_local(async move {
                 p.resume(entry).await;
+                drop(slot);
             });
         }
 
@@ -85,6 +95,7 @@ impl OrchestratorSide {
             if due > Instant::now() {
                 tokio::time::sleep_until(due).await;
             }
+            let slot = slots.clone().acquire_owned().await.map_err(|e| e.to_string())?;
             self.inbox.take();
             // End-to-end latency counts from arrival, including any wait in the inbox.
             self.recorder.borrow_mut().trades.entry(trade).or_default().submitted.get_or_insert(at);
@@ -92,6 +103,7 @@ impl OrchestratorSide {
             let p = pipeline.clone();
             tokio::task::spawn_local(async move {
                 p.submit(document).await;
+                drop(slot);
             });
         }
         // Keep the host alive for the trades in flight.

@@ -56,6 +56,9 @@ pub fn run(world: &World, tick: Duration) -> Result<Duration, WorldError> {
         .tick_duration(tick)
         .min_message_latency(Duration::from_micros(200))
         .max_message_latency(Duration::from_micros(800))
+        // Room for every connection a burst of retries opens at once; turmoil panics when a
+        // listen backlog overflows, where a real kernel would drop the SYN.
+        .tcp_capacity(65_536)
         .build();
 
     let clock: Clock = Rc::new(|| turmoil::sim_elapsed().unwrap_or_default());

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod check;
+pub mod fis;
 pub mod run;
 
 /// Every expectation and invariant held.

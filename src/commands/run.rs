@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use clap::Args as ClapArgs;
 use gameday_scenario::Scenario;
-use gameday_sim::{run_scenario, RunOptions, RunOutput, TurmoilEngine};
+use gameday_sim::{run_scenario, Engine, FastEngine, RunOptions, RunOutput, TurmoilEngine};
 
 use super::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK};
 
@@ -28,9 +28,28 @@ pub struct Args {
     /// Scenarios simulated at once (default: the number of cores).
     #[arg(long, short = 'j')]
     pub jobs: Option<usize>,
-    /// Simulation tick in milliseconds (1 gives exact backoff and breaker timing).
+    /// The engine: `turmoil` (HTTP over simulated TCP, the reference) or `fast` (the same
+    /// orchestrator on tokio's paused clock, in-process transport; for sweeps and searches).
+    #[arg(long, value_enum, default_value_t = EngineKind::Turmoil)]
+    pub engine: EngineKind,
+    /// Simulation tick in milliseconds for the turmoil engine (1 gives exact backoff and breaker timing).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=100))]
     pub tick_ms: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum EngineKind {
+    Turmoil,
+    Fast,
+}
+
+impl EngineKind {
+    pub fn engine(self, tick: Duration) -> Box<dyn Engine + Sync> {
+        match self {
+            EngineKind::Turmoil => Box::new(TurmoilEngine { tick }),
+            EngineKind::Fast => Box::new(FastEngine),
+        }
+    }
 }
 
 /// Expands directories into their `*.toml` files, sorted by name.
@@ -105,7 +124,7 @@ pub fn exec(args: Args) -> anyhow::Result<u8> {
     let Some(scenarios) = load_all(&files) else {
         return Ok(EXIT_BAD_INPUT);
     };
-    let engine = TurmoilEngine { tick: Duration::from_millis(args.tick_ms) };
+    let engine = args.engine.engine(Duration::from_millis(args.tick_ms));
     let jobs = args.jobs.unwrap_or_else(default_jobs);
     let results: Vec<anyhow::Result<RunOutput>> = run_parallel(&scenarios, jobs, |(path, scenario)| {
         let options = RunOptions {
@@ -113,7 +132,7 @@ pub fn exec(args: Args) -> anyhow::Result<u8> {
             keep_trace: args.trace.is_some(),
             file: Some(display_path(path)),
         };
-        run_scenario(scenario, &engine, &options).with_context(|| format!("{}: simulation failed", path.display()))
+        run_scenario(scenario, engine.as_ref(), &options).with_context(|| format!("{}: simulation failed", path.display()))
     });
 
     let mut reports = Vec::new();
