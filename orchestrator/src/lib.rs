@@ -4,8 +4,9 @@
 //! `trade-matching` → `exception-management`) and ends in exactly one terminal state.
 //! [`domain`] holds what flows; [`agent`] is the boundary to the agents; [`resilience`]
 //! holds the pure state machines (backoff, breaker, token bucket, retry budget) that decide
-//! around each call; the pipeline drives a trade through the stages and reports every
-//! decision as an [`event::Event`]. Nothing here knows how it is run: the same code runs in
+//! around each call; [`pipeline`] drives a trade through the stages and reports every
+//! decision as an [`event::Event`], and [`journal`] keeps its progress so that a restarted
+//! orchestrator resumes it. Nothing here knows how it is run: the same code runs in
 //! production, in the turmoil simulation and under tokio's paused clock. [`http`] carries
 //! agent calls over HTTP/1.1 on any byte stream; [`reference`] holds in-process reference
 //! agents that give matching real work to do.
