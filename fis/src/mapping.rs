@@ -68,12 +68,19 @@ fn ms(d: Duration) -> String {
     d.as_millis().to_string()
 }
 
+/// An FIS action kind: its id, the resource type it takes, its target key and the suffix of
+/// the template target's name.
+type ActionKind = (&'static str, &'static str, &'static str, &'static str);
+
+const ECS_LATENCY: ActionKind = ("aws:ecs:task-network-latency", "aws:ecs:task", "Tasks", "tasks");
+const ECS_STOP: ActionKind = ("aws:ecs:stop-task", "aws:ecs:task", "Tasks", "tasks");
+const LAMBDA_DELAY: ActionKind = ("aws:lambda:invocation-add-delay", "aws:lambda:function", "Functions", "functions");
+const LAMBDA_ERROR: ActionKind = ("aws:lambda:invocation-error", "aws:lambda:function", "Functions", "functions");
+const DISRUPT: ActionKind = ("aws:network:disrupt-connectivity", "aws:ec2:subnet", "Subnets", "subnets");
+
 fn native(
     target: Target,
-    action_id: &'static str,
-    resource_type: &'static str,
-    target_key: &'static str,
-    suffix: &str,
+    (action_id, resource_type, target_key, suffix): ActionKind,
     resources: &Resources,
     parameters: &[(&str, String)],
     timed: bool,
@@ -96,26 +103,26 @@ pub fn map_fault(index: usize, fault: &Fault, bindings: &Bindings) -> Result<Map
     let duration = crate::iso::format(fault.duration);
     let (method, approximation) = match (&fault.kind, t) {
         (FaultKind::Latency { delay, jitter }, _) if bound.ecs_tasks.is_some() => (
-            native(t, "aws:ecs:task-network-latency", "aws:ecs:task", "Tasks", "tasks", bound.ecs_tasks.as_ref().unwrap(),
+            native(t, ECS_LATENCY, bound.ecs_tasks.as_ref().unwrap(),
                 &[("duration", duration), ("delayMilliseconds", ms(*delay)), ("jitterMilliseconds", ms(*jitter)), ("useEcsFaultInjectionEndpoints", "true".into())], true),
             Some(format!("network latency on {}'s ECS tasks delays every packet they send, not each call once; a call spanning several round trips is delayed more than {delay:?}", t.name())),
         ),
         (FaultKind::Latency { delay, jitter }, _) if bound.lambda_functions.is_some() => (
-            native(t, "aws:lambda:invocation-add-delay", "aws:lambda:function", "Functions", "functions", bound.lambda_functions.as_ref().unwrap(),
+            native(t, LAMBDA_DELAY, bound.lambda_functions.as_ref().unwrap(),
                 &[("duration", duration), ("invocationPercentage", "100".into()), ("startupDelayMilliseconds", ms(*delay))], true),
             (!jitter.is_zero()).then(|| format!("Lambda start-up delay is a fixed {delay:?}; the simulated ±{jitter:?} jitter is not reproduced")),
         ),
         (FaultKind::Crash, _) if bound.ecs_tasks.is_some() => (
-            native(t, "aws:ecs:stop-task", "aws:ecs:task", "Tasks", "tasks", bound.ecs_tasks.as_ref().unwrap(), &[], false),
+            native(t, ECS_STOP, bound.ecs_tasks.as_ref().unwrap(), &[], false),
             Some(format!("ECS stops the tasks once and its service replaces them on its own schedule; the simulated {} outage length is not enforced", humantime::format_duration(fault.duration))),
         ),
         (FaultKind::Crash, _) if bound.lambda_functions.is_some() => (
-            native(t, "aws:lambda:invocation-error", "aws:lambda:function", "Functions", "functions", bound.lambda_functions.as_ref().unwrap(),
+            native(t, LAMBDA_ERROR, bound.lambda_functions.as_ref().unwrap(),
                 &[("duration", duration), ("invocationPercentage", "100".into()), ("preventExecution", "true".into())], true),
             Some("every invocation fails at once instead of the connection dropping; in-flight calls are not cut".into()),
         ),
         (FaultKind::Partition, _) if bound.subnets.is_some() => (
-            native(t, "aws:network:disrupt-connectivity", "aws:ec2:subnet", "Subnets", "subnets", bound.subnets.as_ref().unwrap(),
+            native(t, DISRUPT, bound.subnets.as_ref().unwrap(),
                 &[("duration", duration), ("scope", "all".into())], true),
             Some(format!("all traffic of {}'s subnets is cut, not only the orchestrator's; packets are dropped, so new connections time out instead of being refused", t.name())),
         ),
