@@ -20,5 +20,7 @@ pub mod journal;
 pub mod pipeline;
 pub mod config;
 pub mod fault_flags;
+#[cfg(feature = "ssm")]
+pub mod ssm;
 pub mod reference;
 pub mod http;

@@ -94,6 +94,7 @@ pub fn check(f: &RunFacts<'_>) -> Verdict {
     invariants.push(half_open_probes(f));
     invariants.push(rate_limit(f));
     invariants.push(backoff_bounds(f));
+    invariants.push(retry_budget(f));
 
     let faults = fault_timings(f);
     invariants.push(liveness(f, &faults));
@@ -259,6 +260,20 @@ fn exponential(base: Duration, cap: Duration, retry: u32) -> Duration {
     let shift = retry.saturating_sub(1).min(63);
     let nanos = (base.as_nanos()).saturating_mul(1u128 << shift);
     Duration::from_nanos(nanos.min(cap.as_nanos()).min(u64::MAX as u128) as u64)
+}
+
+fn retry_budget(f: &RunFacts<'_>) -> Check {
+    let over: u64 = f.recorder.budgets.iter().map(|b| b.overdrawn).sum();
+    let first = f.recorder.budgets.iter().find_map(|b| b.first_overdraft.clone());
+    Check::new(
+        "retry_budget_respected",
+        "no retry without the budget tokens it costs",
+        match first {
+            Some(first) => format!("{over} retries over budget (first {first})"),
+            None => "0 retries over budget".into(),
+        },
+        over == 0,
+    )
 }
 
 /// Completions in `[from, from + THROUGHPUT_WINDOW)`.

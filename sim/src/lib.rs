@@ -11,6 +11,7 @@
 pub mod agents;
 pub mod checker;
 pub mod clock;
+pub mod defects;
 pub mod fast;
 pub mod orchestrator;
 pub mod recorder;
@@ -21,5 +22,6 @@ pub mod workload;
 pub mod world;
 
 pub use run::{run_scenario, Engine, RunOptions, RunOutput, World, WorldError};
+pub use defects::PlantedDefect;
 pub use fast::FastEngine;
 pub use world::TurmoilEngine;

@@ -11,6 +11,7 @@ use gameday_orchestrator::event::{Event, Observer};
 use gameday_orchestrator::journal::{Journal, MemoryJournal};
 use gameday_orchestrator::pipeline::{Pipeline, PipelineConfig};
 use gameday_orchestrator::reference::generator::Generator;
+use gameday_orchestrator::resilience::Defects;
 use gameday_scenario::Scenario;
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
@@ -46,6 +47,8 @@ pub struct OrchestratorSide {
     pub inbox: Rc<Inbox>,
     pub recorder: Rc<RefCell<Recorder>>,
     pub generator: Generator,
+    /// Planted policy defects (tests of the checkers).
+    pub defects: Defects,
     pub clock: Clock,
     /// Boots so far (1 on the first start): restarts are traced.
     pub boots: std::cell::Cell<u32>,
@@ -58,12 +61,10 @@ impl OrchestratorSide {
         let base = TimeBase::now(&self.clock);
         let boot = self.boots.get() + 1;
         self.boots.set(boot);
-        if boot > 1 {
-            let at = (self.clock)();
-            self.recorder.borrow_mut().line(at, "orch", format_args!("boot {boot}"));
-        }
+        self.recorder.borrow_mut().boot((self.clock)(), boot);
         let observer = SimObserver { base, recorder: self.recorder.clone() };
-        let config = PipelineConfig::uniform(self.scenario.policy.clone(), self.seed);
+        let mut config = PipelineConfig::uniform(self.scenario.policy.clone(), self.seed);
+        config.defects = self.defects;
         let pipeline = Rc::new(
             Pipeline::new(config, client, self.journal.clone(), observer, Instant::now())
                 .map_err(|e| e.to_string())?,

@@ -11,7 +11,8 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use gameday_orchestrator::agent::ErrorKind;
-use gameday_orchestrator::domain::{OutcomeKind, Stage, TradeId};
+use gameday_orchestrator::domain::{IdempotencyKey, OutcomeKind, Stage, TradeId};
+use gameday_orchestrator::resilience::BudgetConfig;
 use gameday_orchestrator::event::Event;
 use gameday_orchestrator::resilience::BreakerState;
 use hdrhistogram::Histogram;
@@ -91,6 +92,58 @@ pub struct TradeRecordLog {
     pub finished: Vec<(Duration, OutcomeKind)>,
 }
 
+/// Replays the retry budget of one agent from the events, to check that no retry was made
+/// without the tokens it costs. Mirrors the rules of the AWS-style retry quota: a retry after
+/// a failed call costs `retry_cost` (`timeout_cost` after a timeout); a success refunds the
+/// cost of the retry that made it, or `success_refund` when it needed none.
+#[derive(Debug, Clone)]
+pub struct BudgetModel {
+    config: BudgetConfig,
+    tokens: i64,
+    pending: BTreeMap<IdempotencyKey, u32>,
+    /// Retries made without enough tokens, with the first one's description.
+    pub overdrawn: u64,
+    pub first_overdraft: Option<String>,
+}
+
+impl BudgetModel {
+    pub fn new(config: &BudgetConfig) -> BudgetModel {
+        BudgetModel {
+            config: config.clone(),
+            tokens: config.capacity as i64,
+            pending: BTreeMap::new(),
+            overdrawn: 0,
+            first_overdraft: None,
+        }
+    }
+
+    fn reset(&mut self) {
+        self.tokens = self.config.capacity as i64;
+        self.pending.clear();
+    }
+
+    fn retry(&mut self, at: Duration, key: IdempotencyKey, cause: ErrorKind) {
+        let cost = if cause == ErrorKind::Timeout { self.config.timeout_cost } else { self.config.retry_cost };
+        if self.tokens < cost as i64 {
+            self.overdrawn += 1;
+            self.first_overdraft.get_or_insert_with(|| {
+                format!("{key} at {}ms with {} tokens left", at.as_millis(), self.tokens.max(0))
+            });
+        } else {
+            self.tokens -= cost as i64;
+        }
+        self.pending.insert(key, cost);
+    }
+
+    fn finished(&mut self, key: IdempotencyKey, ok: bool) {
+        let pending = self.pending.remove(&key);
+        if ok {
+            let refund = pending.unwrap_or(self.config.success_refund);
+            self.tokens = (self.tokens + refund as i64).min(self.config.capacity as i64);
+        }
+    }
+}
+
 /// The recorder of one run.
 #[derive(Debug)]
 pub struct Recorder {
@@ -109,11 +162,13 @@ pub struct Recorder {
     pub injected: BTreeMap<(Stage, &'static str), u64>,
     /// Trades that reached a terminal state at least once.
     pub finished: u64,
+    /// The retry budget of each agent, replayed from the events.
+    pub budgets: [BudgetModel; 4],
 }
 
 impl Recorder {
     /// `keep_lines`: hold the trace text in memory (for `--trace`); the hash is kept always.
-    pub fn new(keep_lines: bool) -> Recorder {
+    pub fn new(keep_lines: bool, budget: &BudgetConfig) -> Recorder {
         Recorder {
             keep_lines,
             lines: Vec::new(),
@@ -127,6 +182,7 @@ impl Recorder {
             end_to_end_us: new_histogram(),
             injected: BTreeMap::new(),
             finished: 0,
+            budgets: std::array::from_fn(|_| BudgetModel::new(budget)),
         }
     }
 
@@ -184,11 +240,15 @@ impl Recorder {
                 if let Some(kind) = error {
                     *a.by_kind.entry(*kind).or_default() += 1;
                 }
+                self.budgets[key.stage.index()].finished(*key, error.is_none());
                 let what = error.map(ErrorKind::name).unwrap_or("ok");
                 self.line(at, "orch", format_args!("answer {key}#{attempt} {what} {}us", latency.as_micros()));
             }
             Event::RetryScheduled { key, attempt, delay, cause } => {
                 self.agents[key.stage.index()].retries += 1;
+                if let Some(kind) = cause {
+                    self.budgets[key.stage.index()].retry(at, *key, *kind);
+                }
                 self.retries.push(RetryRecord {
                     at,
                     agent: key.stage,
@@ -235,6 +295,16 @@ impl Recorder {
     pub fn injected(&mut self, at: Duration, agent: Stage, effect: &'static str, key: &str) {
         *self.injected.entry((agent, effect)).or_default() += 1;
         self.line(at, agent.name(), format_args!("inject {effect} {key}"));
+    }
+
+    /// The orchestrator (re)started: its policies, and so its budgets, start afresh.
+    pub fn boot(&mut self, at: Duration, boot: u32) {
+        for b in &mut self.budgets {
+            b.reset();
+        }
+        if boot > 1 {
+            self.line(at, "orch", format_args!("boot {boot}"));
+        }
     }
 
     pub fn line_count(&self) -> u64 {

@@ -14,6 +14,7 @@ use gameday_scenario::Scenario;
 
 use crate::checker::{self, RunFacts, Verdict};
 use crate::clock::Clock;
+use crate::defects::{policy_defects, PlantedDefect};
 use crate::orchestrator::OrchestratorSide;
 use crate::recorder::Recorder;
 use crate::report::{count_outcomes, Report, RunInfo, Trades};
@@ -50,18 +51,33 @@ pub struct World {
     pub inbox: Rc<Inbox>,
     pub services: [Rc<RefCell<AgentService>>; 4],
     pub generator: Generator,
+    pub planted: Vec<PlantedDefect>,
     orchestrator: RefCell<Option<Rc<OrchestratorSide>>>,
 }
 
 impl World {
-    pub fn new(scenario: &Scenario, seed: u64, keep_trace: bool) -> Result<World, WorldError> {
+    pub fn new(
+        scenario: &Scenario,
+        seed: u64,
+        keep_trace: bool,
+        planted: &[PlantedDefect],
+    ) -> Result<World, WorldError> {
         let generator = Generator::new(seed, scenario.workload.mismatch_ratio)
             .map_err(|e| WorldError::Setup(e.to_string()))?;
-        let services = Stage::ALL.map(|s| Rc::new(RefCell::new(AgentService::new(s, generator.clone()))));
-        let recorder = Rc::new(RefCell::new(Recorder::new(keep_trace)));
+        let services = Stage::ALL.map(|s| {
+            let mut service = AgentService::new(s, generator);
+            if s == Stage::TradeMatching && planted.contains(&PlantedDefect::NonIdempotentMatching) {
+                service.set_idempotent(false);
+            }
+            Rc::new(RefCell::new(service))
+        });
+        let recorder = Rc::new(RefCell::new(Recorder::new(keep_trace, &scenario.policy.budget)));
         {
             let mut r = recorder.borrow_mut();
             r.line(Duration::ZERO, "run", format_args!("scenario {} seed {seed}", scenario.name));
+            for d in planted {
+                r.line(Duration::ZERO, "run", format_args!("planted defect {d}"));
+            }
         }
         Ok(World {
             scenario: Rc::new(scenario.clone()),
@@ -72,6 +88,7 @@ impl World {
             inbox: Rc::new(Inbox::new(arrivals(seed, scenario.workload.rate, scenario.duration))),
             services,
             generator,
+            planted: planted.to_vec(),
             orchestrator: RefCell::new(None),
         })
     }
@@ -92,7 +109,8 @@ impl World {
                     journal: self.journal.clone(),
                     inbox: self.inbox.clone(),
                     recorder: self.recorder.clone(),
-                    generator: self.generator.clone(),
+                    generator: self.generator,
+                    defects: policy_defects(&self.planted),
                     clock,
                     boots: std::cell::Cell::new(0),
                 })
@@ -195,6 +213,8 @@ pub struct RunOptions {
     pub keep_trace: bool,
     /// The file the scenario came from, for the report and the replay command.
     pub file: Option<String>,
+    /// Defects to plant (tests of the checkers).
+    pub planted: Vec<PlantedDefect>,
 }
 
 /// Runs a scenario in `engine` and judges it.
@@ -204,10 +224,11 @@ pub fn run_scenario(
     options: &RunOptions,
 ) -> Result<RunOutput, WorldError> {
     let seed = options.seed.unwrap_or(scenario.seed);
-    let world = World::new(scenario, seed, options.keep_trace)?;
+    let world = World::new(scenario, seed, options.keep_trace, &options.planted)?;
     let end = engine.run(&world)?;
     let file = options.file.clone().unwrap_or_else(|| format!("<{}>", scenario.name));
     let engine_flag = if engine.name() == "turmoil" { String::new() } else { format!(" --engine {}", engine.name()) };
-    let replay = format!("gameday run {file} --seed {seed}{engine_flag}");
+    let plants: String = options.planted.iter().map(|d| format!(" --plant {d}")).collect();
+    let replay = format!("gameday run {file} --seed {seed}{engine_flag}{plants}");
     Ok(world.finish(end, replay, options.file.clone()))
 }

@@ -32,6 +32,9 @@ pub struct Args {
     /// orchestrator on tokio's paused clock, in-process transport; for sweeps and searches).
     #[arg(long, value_enum, default_value_t = EngineKind::Turmoil)]
     pub engine: EngineKind,
+    /// Plant a known defect (tests of the checkers; the replay command of such a run has it).
+    #[arg(long, value_name = "DEFECT", hide = true)]
+    pub plant: Vec<gameday_sim::PlantedDefect>,
     /// Simulation tick in milliseconds for the turmoil engine (1 gives exact backoff and breaker timing).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=100))]
     pub tick_ms: u64,
@@ -131,6 +134,7 @@ pub fn exec(args: Args) -> anyhow::Result<u8> {
             seed: args.seed,
             keep_trace: args.trace.is_some(),
             file: Some(display_path(path)),
+            planted: args.plant.clone(),
         };
         run_scenario(scenario, engine.as_ref(), &options).with_context(|| format!("{}: simulation failed", path.display()))
     });

@@ -33,7 +33,7 @@ use crate::agent::AgentClient;
 use crate::domain::{Outcome, Stage, TradeDocument, TradeId};
 use crate::event::{Event, Observer};
 use crate::journal::{Journal, JournalEntry};
-use crate::resilience::{BreakerState, PolicyConfig, PolicyError};
+use crate::resilience::{BreakerState, Defects, PolicyConfig, PolicyError};
 
 use crate::resilience::AgentPolicy;
 
@@ -46,6 +46,8 @@ pub struct PipelineConfig {
     pub policies: [PolicyConfig; 4],
     /// Seeds every random draw the pipeline makes (see [`seed`]).
     pub seed: u64,
+    /// Planted defects; [`Defects::NONE`] outside tests of the checkers.
+    pub defects: Defects,
 }
 
 impl PipelineConfig {
@@ -54,6 +56,7 @@ impl PipelineConfig {
         PipelineConfig {
             policies: [policy.clone(), policy.clone(), policy.clone(), policy],
             seed,
+            defects: Defects::NONE,
         }
     }
 
@@ -81,7 +84,13 @@ impl<C: AgentClient, J: Journal, O: Observer> Pipeline<C, J, O> {
         now: Instant,
     ) -> Result<Self, PolicyError> {
         let [a, b, c, d] = &config.policies;
-        let make = |stage: Stage, p: &PolicyConfig| AgentPolicy::new(stage, p, now).map(Mutex::new);
+        let defects = config.defects;
+        let make = |stage: Stage, p: &PolicyConfig| {
+            AgentPolicy::new(stage, p, now).map(|mut policy| {
+                policy.plant(defects);
+                Mutex::new(policy)
+            })
+        };
         let policies = [
             make(Stage::PdfAdapter, a)?,
             make(Stage::TradeExtraction, b)?,

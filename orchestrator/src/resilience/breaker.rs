@@ -125,6 +125,8 @@ pub struct Breaker {
     failures: u32,
     slow: u32,
     transitions: Vec<Transition>,
+    /// Planted defect: HALF_OPEN admits every call (see [`super::Defects`]).
+    ignore_probe_limit: bool,
 }
 
 impl Breaker {
@@ -138,7 +140,13 @@ impl Breaker {
             failures: 0,
             slow: 0,
             transitions: Vec::new(),
+            ignore_probe_limit: false,
         }
+    }
+
+    /// Plants the defect of a breaker that ignores its probe limit.
+    pub fn plant_ignore_probe_limit(&mut self, on: bool) {
+        self.ignore_probe_limit = on;
     }
 
     /// The state as of the last call into the breaker (OPEN turns HALF_OPEN only when a
@@ -162,7 +170,11 @@ impl Breaker {
         match self.refresh(now) {
             BreakerState::Closed => Ok(()),
             BreakerState::HalfOpen => match self.phase {
-                Phase::HalfOpen { admitted, .. } if admitted < self.config.half_open_probes => Ok(()),
+                Phase::HalfOpen { admitted, .. }
+                    if admitted < self.config.half_open_probes || self.ignore_probe_limit =>
+                {
+                    Ok(())
+                }
                 _ => Err(BreakerState::HalfOpen),
             },
             refused => Err(refused),

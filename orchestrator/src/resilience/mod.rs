@@ -13,10 +13,12 @@ pub mod breaker;
 pub mod bucket;
 pub mod budget;
 pub mod config;
+pub mod defects;
 mod nanos;
 pub mod policy;
 
 pub use backoff::Backoff;
+pub use defects::Defects;
 pub use breaker::{Breaker, BreakerPermit, BreakerState, Transition, TransitionCause};
 pub use bucket::TokenBucket;
 pub use budget::{RetryBudget, RetryToken};

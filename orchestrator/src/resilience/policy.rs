@@ -33,6 +33,7 @@ use super::backoff::Backoff;
 use super::breaker::{Breaker, BreakerPermit, BreakerState};
 use super::bucket::TokenBucket;
 use super::budget::{RetryBudget, RetryToken};
+use super::defects::Defects;
 use super::config::{PolicyConfig, PolicyError};
 use crate::agent::{AgentError, ErrorKind};
 use crate::domain::Stage;
@@ -88,6 +89,7 @@ pub struct AgentPolicy {
     breaker: Breaker,
     limiter: TokenBucket,
     budget: RetryBudget,
+    defects: Defects,
 }
 
 impl AgentPolicy {
@@ -100,7 +102,14 @@ impl AgentPolicy {
             breaker: Breaker::new(&config.breaker, now),
             limiter: TokenBucket::new(&config.rate_limit, now),
             budget: RetryBudget::new(&config.budget),
+            defects: Defects::NONE,
         })
+    }
+
+    /// Plants deliberate defects (tests of the checker and the property search only).
+    pub fn plant(&mut self, defects: Defects) {
+        self.defects = defects;
+        self.breaker.plant_ignore_probe_limit(defects.breaker_ignores_probe_limit);
     }
 
     pub fn agent(&self) -> Stage {
@@ -198,6 +207,7 @@ impl AgentPolicy {
             return RetryDecision::GiveUp(GiveUp::AttemptsExhausted);
         }
         let retry_after = match failure {
+            Failure::Agent(e) if self.defects.retries_ignore_budget => e.retry_after(),
             Failure::Agent(e) => {
                 let Some(token) = self.budget.try_acquire_retry(e.kind() == ErrorKind::Timeout) else {
                     return RetryDecision::GiveUp(GiveUp::BudgetExhausted);
