@@ -5,8 +5,9 @@
 //! every mistake as a [`ScenarioError`] with file, line, column and what was expected;
 //! [`to_toml`] writes a scenario back in the same format; [`json_schema`] describes the
 //! format for editors; and, behind the `proptest` feature, [`strategy`] generates valid
-//! scenarios for property tests. The serde types that mirror the file (`raw`) stay private:
-//! the rest of gameday sees only the model.
+//! scenarios for property tests and [`swarm`] generates whole fault schedules in the manner
+//! of swarm testing, for property searches over the simulation. The serde types that mirror
+//! the file (`raw`) stay private: the rest of gameday sees only the model.
 
 pub mod error;
 pub mod model;
@@ -15,6 +16,8 @@ mod raw;
 pub mod schema;
 #[cfg(feature = "proptest")]
 pub mod strategy;
+#[cfg(feature = "proptest")]
+pub mod swarm;
 pub mod write;
 
 pub use error::{ErrorKind, ScenarioError};
