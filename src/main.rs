@@ -25,6 +25,9 @@ enum Command {
     /// Validate scenario files without running them (exit 2 if any is invalid),
     /// or print the format's JSON Schema with --schema.
     Check(commands::check::Args),
+    /// Run scenarios over many seeds on every core and summarise them (exit 1 if any run
+    /// failed); shard a sweep over machines with --shard and combine results with --merge.
+    Sweep(commands::sweep::Args),
     /// Render, check, run and watch the scenario as an AWS FIS experiment.
     Fis(commands::fis::Args),
 }
@@ -41,6 +44,7 @@ fn main() -> ExitCode {
     let result: anyhow::Result<u8> = match cli.command {
         Command::Run(args) => commands::run::exec(args),
         Command::Check(args) => commands::check::exec(args),
+        Command::Sweep(args) => commands::sweep::exec(args),
         Command::Fis(args) => commands::fis::exec(args),
     };
     match result {

@@ -3,6 +3,7 @@
 pub mod check;
 pub mod fis;
 pub mod run;
+pub mod sweep;
 
 /// Every expectation and invariant held.
 pub const EXIT_OK: u8 = 0;
