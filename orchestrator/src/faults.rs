@@ -17,11 +17,20 @@ use crate::domain::IdempotencyKey;
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum AgentFault {
     /// Answer 429 to `rate` of calls, with `Retry-After` when set.
-    Throttle { rate: f64, retry_after: Option<Duration> },
+    Throttle {
+        rate: f64,
+        #[serde(default, with = "crate::duration_text::option", skip_serializing_if = "Option::is_none")]
+        retry_after: Option<Duration>,
+    },
     /// Answer `status` to `rate` of calls.
     Error { rate: f64, status: u16 },
     /// Delay every call by `delay` ± `jitter` (uniform).
-    Latency { delay: Duration, jitter: Duration },
+    Latency {
+        #[serde(with = "crate::duration_text")]
+        delay: Duration,
+        #[serde(with = "crate::duration_text")]
+        jitter: Duration,
+    },
     /// Never answer `rate` of calls.
     Hang { rate: f64 },
     /// Answer `rate` of calls with a body that is not a valid answer.
@@ -160,5 +169,23 @@ mod tests {
         assert_ne!(base, first(1, key, 2));
         assert_ne!(base, first(1, IdempotencyKey { trade: TradeId(6), ..key }, 1));
         assert_ne!(base, first(1, IdempotencyKey { stage: Stage::PdfAdapter, ..key }, 1));
+    }
+
+    #[test]
+    fn flags_read_as_people_write_them() {
+        let f = AgentFault::Throttle { rate: 0.5, retry_after: Some(Duration::from_secs(1)) };
+        let text = serde_json::to_string(&f).unwrap();
+        assert_eq!(text, r#"{"kind":"throttle","rate":0.5,"retry_after":"1s"}"#);
+        assert_eq!(serde_json::from_str::<AgentFault>(&text).unwrap(), f);
+        let l: AgentFault =
+            serde_json::from_str(r#"{"kind":"latency","delay":"800ms","jitter":"1m 30s"}"#).unwrap();
+        assert_eq!(
+            l,
+            AgentFault::Latency { delay: Duration::from_millis(800), jitter: Duration::from_secs(90) }
+        );
+        let none: AgentFault = serde_json::from_str(r#"{"kind":"throttle","rate":1.0}"#).unwrap();
+        assert_eq!(none, AgentFault::Throttle { rate: 1.0, retry_after: None });
+        let bad = serde_json::from_str::<AgentFault>(r#"{"kind":"latency","delay":"soon","jitter":"0s"}"#);
+        assert!(bad.unwrap_err().to_string().contains("expected a duration"));
     }
 }

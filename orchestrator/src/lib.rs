@@ -15,6 +15,7 @@ pub mod agent;
 pub mod domain;
 pub mod event;
 pub mod resilience;
+pub mod duration_text;
 pub mod faults;
 pub mod journal;
 pub mod pipeline;
