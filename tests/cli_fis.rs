@@ -83,6 +83,36 @@ fn render_writes_the_artifact_set() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+#[test]
+fn render_predicts_by_sweeping_unless_told_not_to() {
+    let dir = workdir("render-predict", &bindings_text());
+    let (scenario, bindings, out) = (s(&dir.join("scenario.toml")), s(&dir.join("bindings.toml")), dir.join("out"));
+    let run = gameday(["fis", "render", &scenario, "--bindings", &bindings, "--out", &s(&out)]);
+    run.assert_code(0);
+    assert!(run.stderr.contains("over 20 seeds on the fast engine"), "{}", run.stderr);
+    let runbook = std::fs::read_to_string(out.join("runbook.md")).unwrap();
+    // The prediction quotes the very sweep `gameday sweep` runs over the same seeds.
+    let sweep = gameday(["sweep", &scenario, "--seeds", "20", "--json"]);
+    let sweep: serde_json::Value = serde_json::from_str(&sweep.stdout).unwrap();
+    let summary = &sweep["scenarios"][0]["summary"];
+    let pass_rate = summary["pass_rate"].as_f64().unwrap();
+    let mttd = &summary["mttd_ms"];
+    assert!(runbook.contains("Over 20 simulated seeds"), "{runbook}");
+    assert!(runbook.contains(&format!("| expectations held | {:.0} % of runs |", pass_rate * 100.0)), "{runbook}");
+    assert!(runbook.contains(&format!("| matched ratio | {:.3} |", summary["matched_ratio"].as_f64().unwrap())), "{runbook}");
+    assert!(
+        runbook.contains(&format!("p50 {} ms, p99 {} ms", mttd["p50"].as_f64().unwrap().round(), mttd["p99"].as_f64().unwrap().round())),
+        "{runbook}\n{summary}"
+    );
+
+    let quiet = dir.join("quiet");
+    let run = gameday(["fis", "render", &scenario, "--bindings", &bindings, "--out", &s(&quiet), "--no-predict"]);
+    run.assert_code(0);
+    assert!(!run.stderr.contains("predicting"), "{}", run.stderr);
+    assert!(std::fs::read_to_string(quiet.join("runbook.md")).unwrap().contains("No prediction attached"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 /// Runs the binary with test credentials and no ambient AWS configuration.
 fn fis_command(args: &[String]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_gameday"));

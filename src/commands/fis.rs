@@ -10,11 +10,13 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::{Args as ClapArgs, Subcommand, ValueEnum};
-use gameday_fis::render::{Prediction, RenderError, plan, render};
+use gameday_fis::render::{Prediction, Quantiles, RenderError, plan, render};
 use gameday_fis::run::{RunStage, Runner, StateChange, Timeline, client_from_env};
 use gameday_fis::{Bindings, Refusal};
 use gameday_orchestrator::fault_flags::{SystemWallClock, WallClock};
 use gameday_scenario::Scenario;
+use gameday_sim::FastEngine;
+use gameday_sim::sweep::{Distribution, Shard, SweepPlan, SweepScenario, run_sweep};
 
 use super::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK};
 
@@ -36,9 +38,16 @@ pub enum FisCommand {
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
         /// The simulation's prediction for the runbook (JSON: seeds, pass_rate, matched_ratio,
-        /// mttd_ms and mttr_ms as {p50, p99} or null).
-        #[arg(long, value_name = "FILE")]
+        /// mttd_ms and mttr_ms as {p50, p99} or null). Without it, render sweeps the scenario
+        /// over `--predict-seeds` seeds on the fast engine and quotes that.
+        #[arg(long, value_name = "FILE", conflicts_with = "no_predict")]
         prediction: Option<PathBuf>,
+        /// Render the runbook without a prediction (no simulation is run).
+        #[arg(long)]
+        no_predict: bool,
+        /// Seeds of the prediction sweep (from the scenario's own seed).
+        #[arg(long, value_name = "N", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
+        predict_seeds: u32,
     },
     /// Create the experiment template, start it and watch it to the end (Ctrl-C stops it).
     Run {
@@ -148,10 +157,17 @@ pub fn exec(args: Args) -> anyhow::Result<u8> {
                 Err(refusals) => Ok(print_refusals(&refusals)),
             }
         }
-        FisCommand::Render { target, out, prediction } => {
+        FisCommand::Render { target, out, prediction, no_predict, predict_seeds } => {
             let (scenario, bindings) = load(&target)?;
             let prediction: Option<Prediction> = match prediction {
-                None => None,
+                None if no_predict => None,
+                None => {
+                    // Refuse before spending time on a simulation whose plan would be refused.
+                    if let Err(refusals) = plan(&scenario, &bindings) {
+                        return Ok(print_refusals(&refusals));
+                    }
+                    Some(predict(&scenario, &target.scenario, predict_seeds)?)
+                }
                 Some(path) => {
                     let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
                     Some(serde_json::from_str(&text).with_context(|| format!("{}: not a prediction", path.display()))?)
@@ -197,6 +213,17 @@ pub fn exec(args: Args) -> anyhow::Result<u8> {
             Ok(EXIT_OK)
         }),
     }
+}
+
+/// The runbook's prediction: a sweep of the scenario over `seeds` seeds on the fast engine.
+fn predict(scenario: &Scenario, path: &Path, seeds: u32) -> anyhow::Result<Prediction> {
+    eprintln!("predicting: {} over {seeds} seeds on the fast engine (--no-predict skips this)", scenario.name);
+    let input = [SweepScenario { scenario: scenario.clone(), file: Some(path.display().to_string()) }];
+    let plan = SweepPlan { seeds: u64::from(seeds), first_seed: None, shard: Shard::ALL };
+    let result = run_sweep(&input, &FastEngine, &plan, super::run::default_jobs(), &|_| {}).context("prediction sweep failed")?;
+    let s = &result.scenarios[0].summary;
+    let quantiles = |d: &Option<Distribution>| d.as_ref().map(|d| Quantiles { p50: d.p50.round() as u64, p99: d.p99.round() as u64 });
+    Ok(Prediction { seeds, pass_rate: s.pass_rate, matched_ratio: s.matched_ratio, mttd_ms: quantiles(&s.mttd_ms), mttr_ms: quantiles(&s.mttr_ms) })
 }
 
 /// Progress: a spinner on a terminal, plain lines otherwise.
