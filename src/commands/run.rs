@@ -7,6 +7,7 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use clap::Args as ClapArgs;
 use gameday_scenario::Scenario;
+use gameday_sim::parallel::run_parallel;
 use gameday_sim::{run_scenario, Engine, FastEngine, RunOptions, RunOutput, TurmoilEngine};
 
 use super::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK};
@@ -93,27 +94,6 @@ pub fn load_all(files: &[PathBuf]) -> Option<Vec<(PathBuf, Scenario)>> {
     (!bad).then_some(ok)
 }
 
-/// Runs `items` on up to `jobs` threads; results come back in input order.
-pub fn run_parallel<T: Sync, R: Send>(items: &[T], jobs: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let jobs = jobs.max(1).min(items.len().max(1));
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut results: Vec<Option<R>> = (0..items.len()).map(|_| None).collect();
-    let slots = std::sync::Mutex::new(&mut results);
-    std::thread::scope(|s| {
-        for _ in 0..jobs {
-            s.spawn(|| loop {
-                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                if i >= items.len() {
-                    break;
-                }
-                let r = f(&items[i]);
-                slots.lock().expect("no thread panics while holding the slots")[i] = Some(r);
-            });
-        }
-    });
-    results.into_iter().map(|r| r.expect("every item ran")).collect()
-}
-
 pub fn default_jobs() -> usize {
     std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
 }
@@ -137,7 +117,7 @@ pub fn exec(args: Args) -> anyhow::Result<u8> {
             planted: args.plant.clone(),
         };
         run_scenario(scenario, engine.as_ref(), &options).with_context(|| format!("{}: simulation failed", path.display()))
-    });
+    }, |_, _| {});
 
     let mut reports = Vec::new();
     for r in results {
