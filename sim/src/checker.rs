@@ -329,9 +329,7 @@ fn fault_timings(f: &RunFacts<'_>) -> Vec<FaultTiming> {
             let mut t = end;
             let mut recovered_after = None;
             while t + THROUGHPUT_WINDOW <= workload_end.max(end) + THROUGHPUT_WINDOW && t <= f.end {
-                let closed = Stage::ALL.iter().all(|a| {
-                    matches!(state_at_time(f, *a, t), BreakerState::Closed)
-                });
+                let closed = Stage::ALL.iter().all(|a| admits_calls(f, *a, t));
                 if closed && t + THROUGHPUT_WINDOW <= workload_end && completions(f, t) as f64 >= target {
                     recovered_after = Some(t - end);
                     break;
@@ -357,20 +355,36 @@ fn fault_timings(f: &RunFacts<'_>) -> Vec<FaultTiming> {
         .collect()
 }
 
-fn state_at_time(f: &RunFacts<'_>, agent: Stage, at: Duration) -> BreakerState {
-    f.recorder
-        .transitions
-        .iter()
-        .filter(|t| t.agent == agent && t.at <= at)
-        .last()
-        .map(|t| t.to)
-        .unwrap_or(BreakerState::Closed)
+/// Whether `agent`'s breaker would let the next call through at `at`: it is CLOSED, or it
+/// has gone idle in a state that admits a probe. A breaker only leaves OPEN when a call
+/// comes along after `open_for` (the transition is lazy), and only closes after successful
+/// probes; an agent that gets no more traffic once a fault is over (exception-management
+/// when nothing fails) keeps its breaker OPEN or HALF_OPEN forever without anything being
+/// wrong. So, besides CLOSED, steady state accepts an OPEN breaker whose `open_for` has
+/// elapsed with no call since (any call would have half-opened it), and a HALF_OPEN one with
+/// no probe possibly still in flight. A breaker that keeps reopening under traffic, or is
+/// FORCED_OPEN, is still not steady.
+fn admits_calls(f: &RunFacts<'_>, agent: Stage, at: Duration) -> bool {
+    let last = f.recorder.transitions.iter().filter(|t| t.agent == agent && t.at <= at).last();
+    let Some(last) = last else { return true };
+    match last.to {
+        BreakerState::Closed => true,
+        BreakerState::Open => at >= last.at + f.scenario.policy.breaker.open_for,
+        BreakerState::HalfOpen => {
+            let timeout = f.scenario.policy.timeout.call;
+            // Call starts are in time order: look only at those that may still be in flight.
+            let starts = &f.recorder.call_starts;
+            let first = starts.partition_point(|(_, start, _)| *start + timeout <= at);
+            !starts[first..].iter().take_while(|(_, start, _)| *start <= at).any(|(_, _, a)| *a == agent)
+        }
+        BreakerState::ForcedOpen => false,
+    }
 }
 
 fn liveness(f: &RunFacts<'_>, faults: &[FaultTiming]) -> Check {
     let open_at_end: Vec<&str> = Stage::ALL
         .iter()
-        .filter(|a| !matches!(state_at_time(f, **a, f.end), BreakerState::Closed))
+        .filter(|a| !admits_calls(f, **a, f.end))
         .map(|a| a.name())
         .collect();
     let unfinished = f.submitted.iter().filter(|(t, _)| !f.outcomes.contains_key(t)).count();
@@ -378,7 +392,7 @@ fn liveness(f: &RunFacts<'_>, faults: &[FaultTiming]) -> Check {
     let pass = open_at_end.is_empty() && unfinished == 0 && unrecovered.is_empty();
     Check::new(
         "steady_state_after_faults",
-        "after the last fault: every breaker CLOSED, every trade finished, throughput back",
+        "after the last fault: every breaker CLOSED (or idle and ready to probe), every trade finished, throughput back",
         format!(
             "open breakers {:?}, unfinished trades {unfinished}, faults without recovery {:?}",
             open_at_end, unrecovered

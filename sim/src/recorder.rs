@@ -304,6 +304,22 @@ impl Recorder {
         }
         if boot > 1 {
             self.line(at, "orch", format_args!("boot {boot}"));
+            // Breakers live in the orchestrator's memory: a new boot starts every one CLOSED.
+            // Record that as a transition, or the checker would go on replaying the state
+            // the crashed process left behind and see calls "through an open breaker".
+            for agent in Stage::ALL {
+                let last = self.transitions.iter().rev().find(|t| t.agent == agent).map(|t| t.to);
+                if let Some(from) = last.filter(|s| *s != BreakerState::Closed) {
+                    self.transitions.push(TransitionRecord {
+                        seq: self.line_count,
+                        at,
+                        agent,
+                        from,
+                        to: BreakerState::Closed,
+                    });
+                    self.line(at, "orch", format_args!("breaker {agent} {} -> {} (restart)", from.name(), BreakerState::Closed.name()));
+                }
+            }
         }
     }
 
