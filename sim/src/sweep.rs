@@ -330,6 +330,42 @@ mod tests {
         assert_eq!(Summary::of(&reversed), s);
     }
 
+    fn tiny(seed: u64) -> SweepScenario {
+        let text = format!("name = \"tiny\"\ndescription = \"d\"\nseed = {seed}\nduration = \"5s\"\n[workload]\nrate = 5\n");
+        let scenario = gameday_scenario::parse(&text, std::path::Path::new("tiny.toml")).expect("a valid scenario");
+        SweepScenario { scenario, file: Some("tiny.toml".into()) }
+    }
+
+    #[test]
+    fn refuses_no_seeds_and_seeds_past_the_last() {
+        let plan = SweepPlan { seeds: 0, first_seed: None, shard: Shard::ALL };
+        assert!(matches!(run_sweep(&[tiny(1)], &crate::FastEngine, &plan, 1, &|_| {}), Err(SweepError::NoSeeds)));
+        let plan = SweepPlan { seeds: 3, first_seed: None, shard: Shard::ALL };
+        let err = run_sweep(&[tiny(u64::MAX - 1)], &crate::FastEngine, &plan, 1, &|_| {}).unwrap_err();
+        assert!(matches!(err, SweepError::SeedOverflow { .. }), "{err}");
+    }
+
+    #[test]
+    fn a_sharded_sweep_runs_its_seeds_and_merges_into_the_whole() {
+        let plan = SweepPlan { seeds: 3, first_seed: Some(9), shard: Shard::ALL };
+        let seen = std::sync::Mutex::new(Vec::new());
+        let whole = run_sweep(&[tiny(1)], &crate::FastEngine, &plan, 2, &|f| seen.lock().unwrap().push(f.seed)).unwrap();
+        let mut seen = seen.into_inner().unwrap();
+        seen.sort();
+        assert_eq!(seen, vec![9, 10, 11]);
+        assert_eq!(whole.scenarios[0].runs.iter().map(|r| r.seed).collect::<Vec<_>>(), vec![9, 10, 11]);
+        assert!(whole.all_passed(), "{}", whole.to_text());
+        assert_eq!(whole.scenarios[0].runs[1].replay, "gameday run tiny.toml --seed 10 --engine fast");
+        let parts: Vec<(String, SweepResult)> = (1..=2)
+            .map(|k| {
+                let plan = SweepPlan { shard: Shard::new(k, 2).unwrap(), ..plan };
+                (format!("{k}"), run_sweep(&[tiny(1)], &crate::FastEngine, &plan, 1, &|_| {}).unwrap())
+            })
+            .collect();
+        assert_eq!(parts[0].1.scenarios[0].runs.len(), 2);
+        assert_eq!(merge(&parts).unwrap(), whole);
+    }
+
     #[test]
     fn empty_summary_has_no_distributions() {
         let s = Summary::of(&[]);

@@ -103,10 +103,10 @@ pub fn merge(inputs: &[(String, SweepResult)]) -> Result<SweepResult, MergeError
 
 /// The shards the merged result holds: `None` once every shard is there.
 fn merge_shards(inputs: &[(String, SweepResult)]) -> Result<Option<ShardSet>, MergeError> {
-    if inputs.len() > 1 {
-        if let Some((label, _)) = inputs.iter().find(|(_, r)| r.shards.is_none()) {
-            return Err(MergeError::WholeAndShards { input: label.clone() });
-        }
+    if inputs.len() > 1
+        && let Some((label, _)) = inputs.iter().find(|(_, r)| r.shards.is_none())
+    {
+        return Err(MergeError::WholeAndShards { input: label.clone() });
     }
     let Some(count) = inputs[0].1.shards.as_ref().map(|s| s.count) else {
         return Ok(None);
