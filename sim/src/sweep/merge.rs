@@ -213,6 +213,33 @@ mod tests {
         assert!(matches!(merge(&[]), Err(MergeError::Empty)));
     }
 
+    /// Proptest cases: 64 unless `GAMEDAY_PROPTEST_CASES` says otherwise.
+    fn cases() -> u32 {
+        std::env::var("GAMEDAY_PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(64)
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(cases()))]
+
+        /// Any number of seeds split any number of ways, merged in any order, is the whole.
+        #[test]
+        fn every_split_merges_back(seeds in 1u64..40, count in 1u32..8, rotate in 0usize..8, fail_every in 1u64..5) {
+            let run = |i: u64| seed_run(i, i % fail_every != 0, (i % 3 != 0).then_some(i * 7 % 11), (i * 13 % 17) as f64);
+            let part = |shard: Shard| {
+                let runs: Vec<SeedRun> = (0..seeds).filter(|i| shard.takes(*i)).map(run).collect();
+                let mut r = result(runs, (!shard.is_all()).then_some(shard));
+                r.seeds = seeds;
+                r
+            };
+            let whole = part(Shard::ALL);
+            let mut parts: Vec<SweepResult> = (1..=count).map(|k| part(Shard::new(k, count).unwrap())).collect();
+            let n = parts.len();
+            parts.rotate_left(rotate % n);
+            let merged = merge(&labelled(parts)).unwrap();
+            proptest::prop_assert_eq!(merged.to_json(), whole.to_json());
+        }
+    }
+
     #[test]
     fn parse_refuses_other_versions_and_garbage() {
         let mut r = result(runs_of(Shard::ALL), None);
