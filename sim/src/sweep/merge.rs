@@ -224,7 +224,7 @@ mod tests {
         /// Any number of seeds split any number of ways, merged in any order, is the whole.
         #[test]
         fn every_split_merges_back(seeds in 1u64..40, count in 1u32..8, rotate in 0usize..8, fail_every in 1u64..5) {
-            let run = |i: u64| seed_run(i, i % fail_every != 0, (i % 3 != 0).then_some(i * 7 % 11), (i * 13 % 17) as f64);
+            let run = |i: u64| seed_run(i, !i.is_multiple_of(fail_every), (!i.is_multiple_of(3)).then_some(i * 7 % 11), (i * 13 % 17) as f64);
             let part = |shard: Shard| {
                 let runs: Vec<SeedRun> = (0..seeds).filter(|i| shard.takes(*i)).map(run).collect();
                 let mut r = result(runs, (!shard.is_all()).then_some(shard));
