@@ -59,7 +59,7 @@ pub fn runbook(plan: &Plan, bindings: &Bindings, prediction: Option<&Prediction>
     let _ = writeln!(md, "## What the simulation predicts\n");
     match prediction {
         None => {
-            let _ = writeln!(md, "No prediction attached: run the simulation sweep and render again with `--prediction`.");
+            let _ = writeln!(md, "No prediction attached (rendered with `--no-predict`): render again without it, or with `--prediction FILE`, to state what the simulation expects.");
         }
         Some(p) => {
             let _ = writeln!(md, "Over {} simulated seeds:\n", p.seeds);

@@ -226,9 +226,30 @@ pub fn run_scenario(
     let seed = options.seed.unwrap_or(scenario.seed);
     let world = World::new(scenario, seed, options.keep_trace, &options.planted)?;
     let end = engine.run(&world)?;
-    let file = options.file.clone().unwrap_or_else(|| format!("<{}>", scenario.name));
+    let file = options.file.as_deref().map(shell_word).unwrap_or_else(|| format!("<{}>", scenario.name));
     let engine_flag = if engine.name() == "turmoil" { String::new() } else { format!(" --engine {}", engine.name()) };
     let plants: String = options.planted.iter().map(|d| format!(" --plant {d}")).collect();
     let replay = format!("gameday run {file} --seed {seed}{engine_flag}{plants}");
     Ok(world.finish(end, replay, options.file.clone()))
+}
+
+/// `word` as one shell word: unchanged when it has nothing a shell would split or expand,
+/// single-quoted otherwise, so a printed replay command can be pasted as is.
+pub fn shell_word(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word.chars().all(|c| c.is_ascii_alphanumeric() || "/._-+=:,@%".contains(c));
+    if plain { word.to_string() } else { format!("'{}'", word.replace('\'', "'\\''")) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shell_word;
+
+    #[test]
+    fn replay_paths_survive_a_shell() {
+        assert_eq!(shell_word("scenarios/catalog/01-baseline.toml"), "scenarios/catalog/01-baseline.toml");
+        assert_eq!(shell_word("my scenarios/a b.toml"), "'my scenarios/a b.toml'");
+        assert_eq!(shell_word("it's.toml"), "'it'\\''s.toml'");
+        assert_eq!(shell_word(""), "''");
+    }
 }

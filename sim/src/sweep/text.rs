@@ -20,8 +20,9 @@ impl SweepResult {
         };
         let _ = writeln!(
             s,
-            "sweep{shards}: {} scenarios, {} runs, {} passed, {} failed ({} engine)",
+            "sweep{shards}: {} scenario{}, {} runs, {} passed, {} failed ({} engine)",
             self.scenarios.len(),
+            if self.scenarios.len() == 1 { "" } else { "s" },
             self.runs(),
             self.runs() - self.failed(),
             self.failed(),
