@@ -365,7 +365,7 @@ fn fault_timings(f: &RunFacts<'_>) -> Vec<FaultTiming> {
 /// no probe possibly still in flight. A breaker that keeps reopening under traffic, or is
 /// FORCED_OPEN, is still not steady.
 fn admits_calls(f: &RunFacts<'_>, agent: Stage, at: Duration) -> bool {
-    let last = f.recorder.transitions.iter().filter(|t| t.agent == agent && t.at <= at).last();
+    let last = f.recorder.transitions.iter().rev().find(|t| t.agent == agent && t.at <= at);
     let Some(last) = last else { return true };
     match last.to {
         BreakerState::Closed => true,

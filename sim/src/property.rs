@@ -147,7 +147,8 @@ impl Default for SearchConfig {
     }
 }
 
-/// What a search found.
+/// What a search found. (Made once per search, so the size of `Failed` does not matter.)
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum SearchOutcome {
     /// Every case held.
