@@ -29,7 +29,7 @@ use gameday_orchestrator::agent::{AgentClient, AgentError, AgentOutput, AgentReq
 use gameday_orchestrator::domain::Stage;
 use gameday_orchestrator::http::server::Reply;
 use gameday_scenario::Target;
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{mpsc, oneshot, Notify};
 use tokio::task::{JoinHandle, LocalSet};
 use tokio::time::Instant;
 
@@ -44,10 +44,13 @@ type Call = (AgentRequest, oneshot::Sender<Reply>);
 struct Link {
     /// The running host's inbox; `None` while the host is down.
     host: RefCell<Option<mpsc::UnboundedSender<Call>>>,
-    /// Bumped at every restart, so callers waiting on a down host wake up.
-    boots: watch::Sender<u64>,
-    /// Bumped at every partition, so answers to calls sent before it are never delivered.
-    partitions: watch::Sender<u64>,
+    /// Signalled at every restart, so callers waiting on a down host wake up. A `Notify`
+    /// rather than a `watch` channel: `watch` spreads its waiters over several queues picked
+    /// by tokio's unseeded thread RNG, so the order in which the callers woke (and so the
+    /// trace) changed from one process to the next; `Notify` wakes them in a fixed order.
+    boots: Notify,
+    /// Signalled at every partition, so answers to calls sent before it are never delivered.
+    partitions: Notify,
     partitioned: Cell<bool>,
 }
 
@@ -55,8 +58,8 @@ impl Link {
     fn new() -> Link {
         Link {
             host: RefCell::new(None),
-            boots: watch::Sender::new(0),
-            partitions: watch::Sender::new(0),
+            boots: Notify::new(),
+            partitions: Notify::new(),
             partitioned: Cell::new(false),
         }
     }
@@ -77,11 +80,11 @@ impl AgentClient for LocalClient {
         let sender = link.host.borrow().clone();
         let Some(sender) = sender else {
             // The host is down: the connect hangs until it boots, then is refused.
-            let mut boots = link.boots.subscribe();
-            let _ = boots.changed().await;
+            link.boots.notified().await;
             return Err(AgentError::Connect("connection refused (host restarting)".into()));
         };
-        let mut partitions = link.partitions.subscribe();
+        // Created before the send, so a partition from now on wakes it even before it is polled.
+        let partitioned = link.partitions.notified();
         let (tx, rx) = oneshot::channel();
         if sender.send((request, tx)).is_err() {
             return Err(AgentError::Connect("connection refused".into()));
@@ -89,7 +92,7 @@ impl AgentClient for LocalClient {
         let reply = tokio::select! {
             biased;
             // A partition after the send: the answer is lost on the way back.
-            _ = partitions.changed() => std::future::pending().await,
+            _ = partitioned => std::future::pending().await,
             reply = rx => reply,
         };
         match reply {
@@ -133,7 +136,7 @@ impl Engine for FastEngine {
 fn boot_agent(link: &Link, side: Rc<AgentSide>) -> JoinHandle<()> {
     let (tx, mut rx) = mpsc::unbounded_channel::<Call>();
     *link.host.borrow_mut() = Some(tx);
-    link.boots.send_modify(|b| *b += 1);
+    link.boots.notify_waiters();
     tokio::task::spawn_local(async move {
         let host = LocalSet::new();
         host.run_until(async move {
@@ -213,7 +216,7 @@ async fn drive(world: &World) -> Result<Duration, WorldError> {
             Action::Partition(a) => {
                 let link = &links[a.index()];
                 link.partitioned.set(true);
-                link.partitions.send_modify(|p| *p += 1);
+                link.partitions.notify_waiters();
             }
             Action::Repair(a) => links[a.index()].partitioned.set(false),
             Action::FaultOn(_) | Action::FaultOff(_) => {}

@@ -1,5 +1,6 @@
-//! Scenarios that must always pass on the fast engine: the shipped catalog, and every
-//! shrunk failure kept in `scenarios/regressions/` once its cause was fixed.
+//! Scenarios that must always pass on the fast engine, twice with the same trace: the
+//! shipped catalog, and every shrunk failure kept in `scenarios/regressions/` once its
+//! cause was fixed.
 
 use std::path::{Path, PathBuf};
 
@@ -30,7 +31,19 @@ fn failures(files: &[PathBuf]) -> Vec<String> {
         };
         let options = RunOptions { file: Some(path.display().to_string()), ..RunOptions::default() };
         match run_scenario(&scenario, &FastEngine, &options) {
-            Ok(run) if run.verdict.pass() => {}
+            Ok(run) if run.verdict.pass() => {
+                // And the same trace again: some of these were determinism failures.
+                match run_scenario(&scenario, &FastEngine, &options) {
+                    Ok(again) if again.report.trace_hash == run.report.trace_hash => {}
+                    Ok(again) => out.push(format!(
+                        "{}: trace {} then {}",
+                        path.display(),
+                        run.report.trace_hash,
+                        again.report.trace_hash
+                    )),
+                    Err(e) => out.push(format!("{}: {e}", path.display())),
+                }
+            }
             Ok(run) => {
                 let failed: Vec<String> = run
                     .verdict
