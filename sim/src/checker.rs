@@ -362,8 +362,8 @@ fn fault_timings(f: &RunFacts<'_>) -> Vec<FaultTiming> {
 /// when nothing fails) keeps its breaker OPEN or HALF_OPEN forever without anything being
 /// wrong. So, besides CLOSED, steady state accepts an OPEN breaker whose `open_for` has
 /// elapsed with no call since (any call would have half-opened it), and a HALF_OPEN one with
-/// no probe possibly still in flight. A breaker that keeps reopening under traffic, or is
-/// FORCED_OPEN, is still not steady.
+/// a probe slot free. A breaker that keeps reopening under traffic, or is FORCED_OPEN, is
+/// still not steady.
 fn admits_calls(f: &RunFacts<'_>, agent: Stage, at: Duration) -> bool {
     let last = f.recorder.transitions.iter().rev().find(|t| t.agent == agent && t.at <= at);
     let Some(last) = last else { return true };
@@ -371,11 +371,18 @@ fn admits_calls(f: &RunFacts<'_>, agent: Stage, at: Duration) -> bool {
         BreakerState::Closed => true,
         BreakerState::Open => at >= last.at + f.scenario.policy.breaker.open_for,
         BreakerState::HalfOpen => {
-            let timeout = f.scenario.policy.timeout.call;
-            // Call starts are in time order: look only at those that may still be in flight.
+            // A free probe slot: fewer calls since it half-opened than it admits (had they
+            // all been admitted and succeeded, it would have closed).
+            let limit = f.scenario.policy.breaker.half_open_probes as usize;
             let starts = &f.recorder.call_starts;
-            let first = starts.partition_point(|(_, start, _)| *start + timeout <= at);
-            !starts[first..].iter().take_while(|(_, start, _)| *start <= at).any(|(_, _, a)| *a == agent)
+            let first = starts.partition_point(|(seq, _, _)| *seq <= last.seq);
+            let probes = starts[first..]
+                .iter()
+                .take_while(|(_, start, _)| *start <= at)
+                .filter(|(_, _, a)| *a == agent)
+                .take(limit)
+                .count();
+            probes < limit
         }
         BreakerState::ForcedOpen => false,
     }
