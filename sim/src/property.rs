@@ -227,10 +227,11 @@ pub struct WrittenFailure {
     pub replay: String,
 }
 
-/// The replay command for a scenario file.
+/// The replay command for a scenario file, its path quoted for a shell when it needs it.
 pub fn replay_command(path: &Path, seed: u64, planted: &[PlantedDefect]) -> String {
     let plants: String = planted.iter().map(|d| format!(" --plant {d}")).collect();
-    format!("gameday run {} --seed {seed} --engine fast{plants}", path.display())
+    let file = crate::run::shell_word(&path.display().to_string());
+    format!("gameday run {file} --seed {seed} --engine fast{plants}")
 }
 
 /// Writes a failing scenario to `dir` (created if needed) with a header saying what failed
