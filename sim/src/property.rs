@@ -164,6 +164,34 @@ pub enum SearchOutcome {
     Aborted(String),
 }
 
+/// The proptest seed for searches run by the test suite: `GAMEDAY_PROPTEST_SEED` as a number,
+/// a fresh one when it says `random`, and a fixed one otherwise, so that CI judges the same
+/// cases on every run and a red build is a change in the code, not in the draw. The seed in
+/// use is printed, with how to repeat it. Long exploratory runs set `random` and raise
+/// `GAMEDAY_PROPTEST_CASES`.
+pub fn search_seed() -> Option<[u8; 32]> {
+    const FIXED: u64 = 20_261_203;
+    let setting = std::env::var("GAMEDAY_PROPTEST_SEED").ok();
+    let seed = match setting.as_deref().map(str::trim) {
+        Some("random") => {
+            eprintln!("property search: fresh proptest seed (GAMEDAY_PROPTEST_SEED=random)");
+            return None;
+        }
+        Some(text) => match text.parse::<u64>() {
+            Ok(n) => n,
+            Err(_) => {
+                eprintln!("property search: GAMEDAY_PROPTEST_SEED={text:?} is neither a number nor `random`; using {FIXED}");
+                FIXED
+            }
+        },
+        None => FIXED,
+    };
+    eprintln!("property search seed {seed} (repeat with GAMEDAY_PROPTEST_SEED={seed}; explore with GAMEDAY_PROPTEST_SEED=random)");
+    let mut bytes = [0u8; 32];
+    bytes[..8].copy_from_slice(&seed.to_le_bytes());
+    Some(bytes)
+}
+
 /// Runs `strategy`'s cases through [`check_case`] and shrinks the first failure.
 pub fn search<S>(strategy: &S, config: &SearchConfig) -> SearchOutcome
 where

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use gameday_scenario::strategy::proptest_cases;
 use gameday_scenario::swarm::{arb_swarm_scenario, SwarmConfig};
-use gameday_sim::property::{search, write_failure, CaseOptions, SearchConfig, SearchOutcome};
+use gameday_sim::property::{search, search_seed, write_failure, CaseOptions, SearchConfig, SearchOutcome};
 
 fn failure_dir() -> PathBuf {
     let tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
@@ -39,6 +39,7 @@ fn expect_no_failure(config: SearchConfig) {
 fn safety_and_liveness_hold_for_generated_fault_schedules() {
     expect_no_failure(SearchConfig {
         cases: proptest_cases(48),
+        rng_seed: search_seed(),
         persist_from: Some(file!()),
         ..SearchConfig::default()
     });
@@ -48,6 +49,7 @@ fn safety_and_liveness_hold_for_generated_fault_schedules() {
 fn the_same_case_gives_the_same_trace() {
     expect_no_failure(SearchConfig {
         cases: proptest_cases(12),
+        rng_seed: search_seed(),
         case: CaseOptions { determinism: true, ..CaseOptions::default() },
         persist_from: Some(file!()),
         ..SearchConfig::default()
