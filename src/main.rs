@@ -36,7 +36,11 @@ fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            let code = if e.use_stderr() { commands::EXIT_BAD_INPUT } else { 0 };
+            let code = if e.use_stderr() {
+                commands::EXIT_BAD_INPUT
+            } else {
+                0
+            };
             let _ = e.print();
             return ExitCode::from(code);
         }

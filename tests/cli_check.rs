@@ -10,10 +10,7 @@ const HEAD: &str = "name = \"x\"\nduration = \"10m\"\n";
 
 #[test]
 fn a_valid_file_passes() {
-    let run = gameday([
-        "check",
-        "scenarios/tests/fixtures/extraction-throttling.toml",
-    ]);
+    let run = gameday(["check", "scenarios/tests/fixtures/extraction-throttling.toml"]);
     run.assert_code(0);
     assert_eq!(
         run.stdout,
@@ -42,11 +39,7 @@ fn bad_files() -> Vec<(&'static str, String, &'static str)> {
     let fault = |body: &str| format!("{HEAD}\n[[fault]]\n{body}");
     vec![
         ("syntax", "name = \"x\nduration = \"10m\"\n".into(), "1:10"),
-        (
-            "unknown-key",
-            format!("{HEAD}[workload]\nspeed = 2\n"),
-            "4:1",
-        ),
+        ("unknown-key", format!("{HEAD}[workload]\nspeed = 2\n"), "4:1"),
         (
             "bad-duration",
             "name = \"x\"\nduration = \"fast\"\n".into(),
@@ -85,9 +78,7 @@ fn bad_files() -> Vec<(&'static str, String, &'static str)> {
         ),
         (
             "past-run",
-            fault(
-                "kind = \"crash\"\ntarget = \"orchestrator\"\nstart = \"9m\"\nduration = \"5m\"\n",
-            ),
+            fault("kind = \"crash\"\ntarget = \"orchestrator\"\nstart = \"9m\"\nduration = \"5m\"\n"),
             "7:9",
         ),
         (
@@ -130,11 +121,7 @@ fn each_class_of_mistake_exits_2_with_file_line_and_column() {
             "{class}: no source line shown: {}",
             run.stderr
         );
-        assert!(
-            run.stderr.contains('^'),
-            "{class}: no caret: {}",
-            run.stderr
-        );
+        assert!(run.stderr.contains('^'), "{class}: no caret: {}", run.stderr);
         assert_eq!(run.stdout, "", "{class}");
     }
 }
@@ -150,10 +137,7 @@ fn every_file_is_checked_even_after_a_failure() {
     run.assert_code(2);
     assert_eq!(
         run.stdout,
-        format!(
-            "ok {}: b (0 faults, 1m)\n",
-            dir.join("b-good.toml").display()
-        )
+        format!("ok {}: b (0 faults, 1m)\n", dir.join("b-good.toml").display())
     );
     assert!(
         run.stderr
@@ -162,8 +146,7 @@ fn every_file_is_checked_even_after_a_failure() {
         run.stderr
     );
     assert!(
-        run.stderr
-            .contains("c-bad.toml:2:12: error: expected a duration"),
+        run.stderr.contains("c-bad.toml:2:12: error: expected a duration"),
         "{}",
         run.stderr
     );
@@ -197,9 +180,6 @@ fn schema_is_printed_as_json() {
     let run = gameday(["check", "--schema"]);
     run.assert_code(0);
     let schema: serde_json::Value = serde_json::from_str(&run.stdout).expect("schema is JSON");
-    assert_eq!(
-        schema["$schema"],
-        "https://json-schema.org/draft/2020-12/schema"
-    );
+    assert_eq!(schema["$schema"], "https://json-schema.org/draft/2020-12/schema");
     assert!(schema["properties"]["fault"].is_object());
 }

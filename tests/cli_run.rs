@@ -22,7 +22,10 @@ fn every_catalog_scenario_passes() {
         assert_eq!(r["trades"]["duplicated"], 0);
         assert!(r["trades"]["submitted"].as_u64().unwrap() > 1000);
         let replay = r["replay"].as_str().unwrap();
-        assert!(replay.starts_with("gameday run scenarios/catalog/") && replay.contains("--seed 42"), "{replay}");
+        assert!(
+            replay.starts_with("gameday run scenarios/catalog/") && replay.contains("--seed 42"),
+            "{replay}"
+        );
     }
 }
 
@@ -57,8 +60,12 @@ fn a_failed_expectation_exits_1_and_says_which() {
     run.assert_code(1);
     let r = json(&run);
     assert_eq!(r["verdict"], "fail");
-    let failed: Vec<&serde_json::Value> =
-        r["expectations"].as_array().unwrap().iter().filter(|c| c["pass"] == false).collect();
+    let failed: Vec<&serde_json::Value> = r["expectations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["pass"] == false)
+        .collect();
     let names: Vec<&str> = failed.iter().map(|c| c["name"].as_str().unwrap()).collect();
     assert!(names.contains(&"detect_within"), "{names:?}");
     assert!(names.contains(&"min_matched_ratio"), "{names:?}");
@@ -66,10 +73,21 @@ fn a_failed_expectation_exits_1_and_says_which() {
     assert_eq!(detect["expected"], "≤ 1ms");
     assert!(detect["observed"].as_str().unwrap().ends_with("ms"), "{detect}");
     // The breaker did open: that expectation held.
-    let opens = r["expectations"].as_array().unwrap().iter().find(|c| c["name"] == "breaker_opens").unwrap();
+    let opens = r["expectations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "breaker_opens")
+        .unwrap();
     assert_eq!(opens["pass"], true);
     // Invariants are not expectations: they held.
-    assert!(r["invariants"].as_array().unwrap().iter().all(|c| c["pass"] == true));
+    assert!(
+        r["invariants"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["pass"] == true)
+    );
 }
 
 #[test]
@@ -93,10 +111,20 @@ fn same_seed_same_bytes_other_seed_other_trace() {
         assert!(bytes.len() > 100_000, "a trace of a ten-minute game day is long");
         outputs.push((run.stdout, bytes));
     }
-    assert_eq!(outputs[0].0, outputs[1].0, "reports differ between two runs of seed 7");
-    assert!(outputs[0].1 == outputs[1].1, "traces differ between two runs of seed 7");
+    assert_eq!(
+        outputs[0].0, outputs[1].0,
+        "reports differ between two runs of seed 7"
+    );
+    assert!(
+        outputs[0].1 == outputs[1].1,
+        "traces differ between two runs of seed 7"
+    );
     let hash = |s: &str| json_str(s)["trace_hash"].as_str().unwrap().to_string();
-    assert_ne!(hash(&outputs[0].0), hash(&outputs[2].0), "seed 8 gave the trace of seed 7");
+    assert_ne!(
+        hash(&outputs[0].0),
+        hash(&outputs[2].0),
+        "seed 8 gave the trace of seed 7"
+    );
     assert!(outputs[0].1 != outputs[2].1);
     assert_eq!(json_str(&outputs[0].0)["seed"], 7);
 }
@@ -110,17 +138,44 @@ fn json_str(s: &str) -> serde_json::Value {
 #[test]
 fn planted_defects_are_caught_by_the_checker() {
     let cases = [
-        ("scenarios/catalog/03-matching-outage.toml", "breaker-probe-limit", "half_open_probe_limit"),
-        ("scenarios/catalog/11-retry-storm.toml", "no-retry-budget", "retry_budget_respected"),
-        ("scenarios/catalog/07-malformed-responses.toml", "non-idempotent-matching", "idempotent_side_effects"),
+        (
+            "scenarios/catalog/03-matching-outage.toml",
+            "breaker-probe-limit",
+            "half_open_probe_limit",
+        ),
+        (
+            "scenarios/catalog/11-retry-storm.toml",
+            "no-retry-budget",
+            "retry_budget_respected",
+        ),
+        (
+            "scenarios/catalog/07-malformed-responses.toml",
+            "non-idempotent-matching",
+            "idempotent_side_effects",
+        ),
     ];
     for (scenario, defect, invariant) in cases {
         let run = gameday(["run", scenario, "--plant", defect, "--json"]);
         run.assert_code(1);
         let r = json(&run);
-        let check = r["invariants"].as_array().unwrap().iter().find(|c| c["name"] == invariant).unwrap();
-        assert_eq!(check["pass"], false, "{defect} not caught by {invariant}: {check}");
-        assert!(r["replay"].as_str().unwrap().ends_with(&format!("--plant {defect}")), "{}", r["replay"]);
+        let check = r["invariants"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == invariant)
+            .unwrap();
+        assert_eq!(
+            check["pass"], false,
+            "{defect} not caught by {invariant}: {check}"
+        );
+        assert!(
+            r["replay"]
+                .as_str()
+                .unwrap()
+                .ends_with(&format!("--plant {defect}")),
+            "{}",
+            r["replay"]
+        );
     }
 }
 
@@ -128,8 +183,16 @@ fn planted_defects_are_caught_by_the_checker() {
 fn bad_scenarios_exit_2_with_their_location() {
     let dir = scratch("run-bad");
     let cases = [
-        ("unknown-key.toml", "name = \"x\"\nduration = \"1m\"\nspeed = 3\n", ":3:1"),
-        ("bad-duration.toml", "name = \"x\"\nduration = \"fast\"\n", ":2:12"),
+        (
+            "unknown-key.toml",
+            "name = \"x\"\nduration = \"1m\"\nspeed = 3\n",
+            ":3:1",
+        ),
+        (
+            "bad-duration.toml",
+            "name = \"x\"\nduration = \"fast\"\n",
+            ":2:12",
+        ),
         (
             "past-the-run.toml",
             "name = \"x\"\nduration = \"1m\"\n[[fault]]\nkind = \"crash\"\ntarget = \"trade-matching\"\nstart = \"50s\"\nduration = \"30s\"\n",
@@ -140,8 +203,16 @@ fn bad_scenarios_exit_2_with_their_location() {
         let file = write(&dir, name, text);
         let run = gameday(["run".as_ref(), file.as_os_str()]);
         run.assert_code(2);
-        assert!(run.stderr.contains(&format!("{name}{location}")), "{name}: {}", run.stderr);
-        assert!(run.stdout.is_empty(), "nothing runs when an input is bad: {}", run.stdout);
+        assert!(
+            run.stderr.contains(&format!("{name}{location}")),
+            "{name}: {}",
+            run.stderr
+        );
+        assert!(
+            run.stdout.is_empty(),
+            "nothing runs when an input is bad: {}",
+            run.stdout
+        );
     }
     let missing = gameday(["run", "no/such/file.toml"]);
     missing.assert_code(2);
@@ -152,5 +223,9 @@ fn bad_scenarios_exit_2_with_their_location() {
 fn trace_takes_one_scenario() {
     let run = gameday(["run", "scenarios/catalog", "--trace", "/dev/null"]);
     run.assert_code(2);
-    assert!(run.stderr.contains("--trace takes exactly one scenario"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("--trace takes exactly one scenario"),
+        "{}",
+        run.stderr
+    );
 }

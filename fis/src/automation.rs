@@ -90,5 +90,13 @@ pub fn document(bindings: &Bindings) -> Value {
 }
 
 fn regex_escape(s: &str) -> String {
-    s.chars().flat_map(|c| if c.is_ascii_alphanumeric() || c == '/' || c == '-' || c == '_' { vec![c] } else { vec!['\\', c] }).collect()
+    s.chars()
+        .flat_map(|c| {
+            if c.is_ascii_alphanumeric() || c == '/' || c == '-' || c == '_' {
+                vec![c]
+            } else {
+                vec!['\\', c]
+            }
+        })
+        .collect()
 }

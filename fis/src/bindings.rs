@@ -147,20 +147,44 @@ impl Bindings {
         })?;
         let at = |span, msg: String| BindingsError::at(source, path, span, msg);
         if !(raw.account.get_ref().len() == 12 && raw.account.get_ref().bytes().all(|b| b.is_ascii_digit())) {
-            return Err(at(raw.account.span(), format!("expected a 12-digit AWS account id, found `{}`", raw.account.get_ref())));
+            return Err(at(
+                raw.account.span(),
+                format!(
+                    "expected a 12-digit AWS account id, found `{}`",
+                    raw.account.get_ref()
+                ),
+            ));
         }
         let region = raw.region.get_ref();
-        if region.is_empty() || !region.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
-            return Err(at(raw.region.span(), format!("expected an AWS region such as `eu-west-1`, found `{region}`")));
+        if region.is_empty()
+            || !region
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        {
+            return Err(at(
+                raw.region.span(),
+                format!("expected an AWS region such as `eu-west-1`, found `{region}`"),
+            ));
         }
         let prefix = raw.fault_flags.prefix.get_ref();
         if !prefix.starts_with('/') || prefix.ends_with('/') || prefix.len() < 2 {
-            return Err(at(raw.fault_flags.prefix.span(), format!("expected a parameter path such as `/gameday/faults` (leading `/`, no trailing `/`), found `{prefix}`")));
+            return Err(at(
+                raw.fault_flags.prefix.span(),
+                format!(
+                    "expected a parameter path such as `/gameday/faults` (leading `/`, no trailing `/`), found `{prefix}`"
+                ),
+            ));
         }
         let expiry_grace = match &raw.fault_flags.expiry_grace {
             None => DEFAULT_EXPIRY_GRACE,
             Some(s) => humantime::parse_duration(s.get_ref()).map_err(|e| {
-                at(s.span(), format!("expected a duration such as `2m` or `90s`, found `{}` ({e})", s.get_ref()))
+                at(
+                    s.span(),
+                    format!(
+                        "expected a duration such as `2m` or `90s`, found `{}` ({e})",
+                        s.get_ref()
+                    ),
+                )
             })?,
         };
         let mut targets = BTreeMap::new();
@@ -171,11 +195,24 @@ impl Bindings {
                     Some(stage) => Target::Agent(stage),
                     None => {
                         let names: Vec<&str> = Stage::ALL.iter().map(|s| s.name()).collect();
-                        return Err(at(name.span(), format!("unknown target `{other}`: expected `orchestrator` or an agent ({})", names.join(", "))));
+                        return Err(at(
+                            name.span(),
+                            format!(
+                                "unknown target `{other}`: expected `orchestrator` or an agent ({})",
+                                names.join(", ")
+                            ),
+                        ));
                     }
                 },
             };
-            targets.insert(target, TargetBindings { ecs_tasks: t.ecs_tasks, lambda_functions: t.lambda_functions, subnets: t.subnets });
+            targets.insert(
+                target,
+                TargetBindings {
+                    ecs_tasks: t.ecs_tasks,
+                    lambda_functions: t.lambda_functions,
+                    subnets: t.subnets,
+                },
+            );
         }
         Ok(Bindings {
             account: raw.account.into_inner(),
@@ -201,7 +238,10 @@ impl Bindings {
 
     /// ARN of the fault-flag automation document in this account and region.
     pub fn document_arn(&self) -> String {
-        format!("arn:aws:ssm:{}:{}:document/{}", self.region, self.account, self.fault_flags.document)
+        format!(
+            "arn:aws:ssm:{}:{}:document/{}",
+            self.region, self.account, self.fault_flags.document
+        )
     }
 
     /// The flag parameter of one agent.
@@ -243,20 +283,50 @@ lambda_functions = { arns = ["arn:aws:lambda:eu-west-1:123456789012:function:tra
         let b = parse(EXAMPLE).unwrap();
         assert_eq!(b.fault_flags.expiry_grace, DEFAULT_EXPIRY_GRACE);
         assert_eq!(b.flag_name(Stage::PdfAdapter), "/gameday/faults/pdf-adapter");
-        let orch = b.target(Target::Orchestrator).unwrap().ecs_tasks.as_ref().unwrap();
+        let orch = b
+            .target(Target::Orchestrator)
+            .unwrap()
+            .ecs_tasks
+            .as_ref()
+            .unwrap();
         assert_eq!(orch.selection_mode, "ALL");
         assert_eq!(orch.tags["service"], "trade-orchestrator");
-        assert!(b.target(Target::Agent(Stage::TradeExtraction)).unwrap().lambda_functions.is_some());
+        assert!(
+            b.target(Target::Agent(Stage::TradeExtraction))
+                .unwrap()
+                .lambda_functions
+                .is_some()
+        );
     }
 
     #[test]
     fn errors_point_at_the_offending_text() {
         let cases = [
-            (EXAMPLE.replace("[targets.trade-extraction]", "[targets.trade-extractor]"), 17, "unknown target `trade-extractor`"),
-            (EXAMPLE.replace("account = \"123456789012\"", "account = \"12345\""), 2, "12-digit"),
-            (EXAMPLE.replace("prefix = \"/gameday/faults\"", "prefix = \"gameday/\""), 10, "parameter path"),
-            (EXAMPLE.replace("document = ", "expiry_grace = \"soon\"\ndocument = "), 11, "expected a duration"),
-            (EXAMPLE.replace("region = \"eu-west-1\"", "region = \"eu-west-1\"\nzone = 1"), 4, "unknown field `zone`"),
+            (
+                EXAMPLE.replace("[targets.trade-extraction]", "[targets.trade-extractor]"),
+                17,
+                "unknown target `trade-extractor`",
+            ),
+            (
+                EXAMPLE.replace("account = \"123456789012\"", "account = \"12345\""),
+                2,
+                "12-digit",
+            ),
+            (
+                EXAMPLE.replace("prefix = \"/gameday/faults\"", "prefix = \"gameday/\""),
+                10,
+                "parameter path",
+            ),
+            (
+                EXAMPLE.replace("document = ", "expiry_grace = \"soon\"\ndocument = "),
+                11,
+                "expected a duration",
+            ),
+            (
+                EXAMPLE.replace("region = \"eu-west-1\"", "region = \"eu-west-1\"\nzone = 1"),
+                4,
+                "unknown field `zone`",
+            ),
             (EXAMPLE.replace("arns = [", "arn = ["), 18, "unknown field `arn`"),
         ];
         for (text, line, needle) in cases {

@@ -27,7 +27,10 @@ impl BindingsError {
         let line_end = source[start..].find('\n').map_or(source.len(), |i| start + i);
         let line = source[..start].matches('\n').count() + 1;
         let column = source[line_start..start].chars().count() + 1;
-        let width = span.end.saturating_sub(span.start).clamp(1, line_end.saturating_sub(start).max(1));
+        let width = span
+            .end
+            .saturating_sub(span.start)
+            .clamp(1, line_end.saturating_sub(start).max(1));
         BindingsError {
             path: path.to_path_buf(),
             line,
@@ -53,10 +56,26 @@ impl fmt::Display for BindingsError {
         if self.line == 0 {
             return write!(f, "{}: error: {}", self.path.display(), self.message);
         }
-        write!(f, "{}:{}:{}: error: {}", self.path.display(), self.line, self.column, self.message)?;
+        write!(
+            f,
+            "{}:{}:{}: error: {}",
+            self.path.display(),
+            self.line,
+            self.column,
+            self.message
+        )?;
         if let Some((text, width)) = &self.source_line {
             let gutter = self.line.to_string().len();
-            write!(f, "\n{:gutter$} |\n{} | {}\n{:gutter$} | {}{}", "", self.line, text, "", " ".repeat(self.column - 1), "^".repeat(*width))?;
+            write!(
+                f,
+                "\n{:gutter$} |\n{} | {}\n{:gutter$} | {}{}",
+                "",
+                self.line,
+                text,
+                "",
+                " ".repeat(self.column - 1),
+                "^".repeat(*width)
+            )?;
         }
         Ok(())
     }

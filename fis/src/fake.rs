@@ -26,10 +26,18 @@ pub struct FakeError {
 
 impl FakeError {
     pub fn throttling() -> Self {
-        FakeError { status: 400, code: "ThrottlingException".into(), message: "Rate exceeded".into() }
+        FakeError {
+            status: 400,
+            code: "ThrottlingException".into(),
+            message: "Rate exceeded".into(),
+        }
     }
     pub fn validation(message: &str) -> Self {
-        FakeError { status: 400, code: "ValidationException".into(), message: message.into() }
+        FakeError {
+            status: 400,
+            code: "ValidationException".into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -42,7 +50,13 @@ pub struct FakeStep {
 
 impl FakeStep {
     pub fn new(status: &str, actions: &[(&str, &str)]) -> Self {
-        FakeStep { status: status.into(), actions: actions.iter().map(|(a, s)| (a.to_string(), s.to_string())).collect() }
+        FakeStep {
+            status: status.into(),
+            actions: actions
+                .iter()
+                .map(|(a, s)| (a.to_string(), s.to_string()))
+                .collect(),
+        }
     }
 }
 
@@ -94,16 +108,23 @@ impl FakeFis {
     pub async fn start(script: FakeScript) -> std::io::Result<FakeFis> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
-        let state = Arc::new(Mutex::new(State { script, ..State::default() }));
+        let state = Arc::new(Mutex::new(State {
+            script,
+            ..State::default()
+        }));
         let shared = state.clone();
         let task = tokio::spawn(async move {
             let serve = async {
                 for _ in 0..MAX_REQUESTS {
-                    let Ok((stream, _)) = listener.accept().await else { return };
+                    let Ok((stream, _)) = listener.accept().await else {
+                        return;
+                    };
                     let state = shared.clone();
                     tokio::spawn(async move {
                         let service = hyper::service::service_fn(move |req| handle(state.clone(), req));
-                        let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+                        let _ = hyper::server::conn::http1::Builder::new()
+                            .serve_connection(TokioIo::new(stream), service)
+                            .await;
                     });
                 }
             };
@@ -123,11 +144,14 @@ impl FakeFis {
 }
 
 fn reply(status: u16, body: Value, error_code: Option<&str>) -> Response<Full<Bytes>> {
-    let mut b = Response::builder().status(status).header("content-type", "application/json");
+    let mut b = Response::builder()
+        .status(status)
+        .header("content-type", "application/json");
     if let Some(code) = error_code {
         b = b.header("x-amzn-ErrorType", code);
     }
-    b.body(Full::new(Bytes::from(body.to_string()))).unwrap_or_default()
+    b.body(Full::new(Bytes::from(body.to_string())))
+        .unwrap_or_default()
 }
 
 fn error(e: &FakeError) -> Response<Full<Bytes>> {
@@ -142,13 +166,25 @@ fn experiment(status: &str, actions: &[(String, String)]) -> Value {
     json!({ "experiment": { "id": EXPERIMENT_ID, "experimentTemplateId": TEMPLATE_ID, "state": { "status": status, "reason": format!("experiment is {status}") }, "actions": actions } })
 }
 
-async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+async fn handle(
+    state: Arc<Mutex<State>>,
+    req: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
     let method = req.method().as_str().to_string();
     let path = req.uri().path().to_string();
-    let body = req.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+    let body = req
+        .into_body()
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let mut s = state.lock().unwrap_or_else(|e| e.into_inner());
-    s.seen.push(Seen { method: method.clone(), path: path.clone(), body });
+    s.seen.push(Seen {
+        method: method.clone(),
+        path: path.clone(),
+        body,
+    });
     let experiment_path = format!("/experiments/{EXPERIMENT_ID}");
     let response = match (method.as_str(), path.as_str()) {
         ("POST", "/experimentTemplates") => match &s.script.create_error {
@@ -157,11 +193,21 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Result<Resp
         },
         ("POST", "/experiments") => match &s.script.start_error {
             Some(e) => error(e),
-            None => reply(200, json!({ "experiment": { "id": EXPERIMENT_ID, "state": { "status": "initiating" } } }), None),
+            None => reply(
+                200,
+                json!({ "experiment": { "id": EXPERIMENT_ID, "state": { "status": "initiating" } } }),
+                None,
+            ),
         },
         ("GET", p) if p == experiment_path => {
             s.gets += 1;
-            let step = s.script.steps.get(s.gets - 1).or(s.script.steps.last()).cloned().unwrap_or(FakeStep::new("running", &[]));
+            let step = s
+                .script
+                .steps
+                .get(s.gets - 1)
+                .or(s.script.steps.last())
+                .cloned()
+                .unwrap_or(FakeStep::new("running", &[]));
             match s.stopped {
                 // After a stop: one poll in `stopping`, then `stopped`, running actions cancelled.
                 Some(at) => {
@@ -169,7 +215,18 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Result<Resp
                     let actions: Vec<(String, String)> = step
                         .actions
                         .iter()
-                        .map(|(a, st)| (a.clone(), if st == "completed" { st.clone() } else if status == "stopped" { "stopped".into() } else { st.clone() }))
+                        .map(|(a, st)| {
+                            (
+                                a.clone(),
+                                if st == "completed" {
+                                    st.clone()
+                                } else if status == "stopped" {
+                                    "stopped".into()
+                                } else {
+                                    st.clone()
+                                },
+                            )
+                        })
                         .collect();
                     reply(200, experiment(status, &actions), None)
                 }
@@ -178,9 +235,17 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Result<Resp
         }
         ("DELETE", p) if p == experiment_path => {
             s.stopped = Some(s.gets);
-            reply(200, json!({ "experiment": { "id": EXPERIMENT_ID, "state": { "status": "stopping" } } }), None)
+            reply(
+                200,
+                json!({ "experiment": { "id": EXPERIMENT_ID, "state": { "status": "stopping" } } }),
+                None,
+            )
         }
-        _ => reply(404, json!({ "message": format!("no such resource {method} {path}") }), Some("ResourceNotFoundException")),
+        _ => reply(
+            404,
+            json!({ "message": format!("no such resource {method} {path}") }),
+            Some("ResourceNotFoundException"),
+        ),
     };
     Ok(response)
 }

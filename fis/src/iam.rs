@@ -25,10 +25,21 @@ pub fn trust_policy(bindings: &Bindings) -> Value {
     })
 }
 
-fn resources_of(template: &ExperimentTemplate, resource_type: &str, all: String) -> (Vec<String>, Option<Value>) {
-    let targets: Vec<_> = template.targets.values().filter(|t| t.resource_type == resource_type).collect();
+fn resources_of(
+    template: &ExperimentTemplate,
+    resource_type: &str,
+    all: String,
+) -> (Vec<String>, Option<Value>) {
+    let targets: Vec<_> = template
+        .targets
+        .values()
+        .filter(|t| t.resource_type == resource_type)
+        .collect();
     if targets.iter().all(|t| !t.resource_arns.is_empty()) {
-        let arns: BTreeSet<String> = targets.iter().flat_map(|t| t.resource_arns.iter().cloned()).collect();
+        let arns: BTreeSet<String> = targets
+            .iter()
+            .flat_map(|t| t.resource_arns.iter().cloned())
+            .collect();
         return (arns.into_iter().collect(), None);
     }
     let tags: serde_json::Map<String, Value> = targets
@@ -36,7 +47,10 @@ fn resources_of(template: &ExperimentTemplate, resource_type: &str, all: String)
         .flat_map(|t| t.resource_tags.iter())
         .map(|(k, v)| (format!("aws:ResourceTag/{k}"), json!(v)))
         .collect();
-    (vec![all], (!tags.is_empty()).then(|| json!({ "StringEquals": tags })))
+    (
+        vec![all],
+        (!tags.is_empty()).then(|| json!({ "StringEquals": tags })),
+    )
 }
 
 /// Permissions of the experiment role: exactly what this template's actions need.
@@ -60,9 +74,30 @@ pub fn permissions_policy(template: &ExperimentTemplate, bindings: &Bindings) ->
         statements.push(s);
     };
     if ids.contains(AUTOMATION) {
-        push("StartFaultFlagAutomation", &["ssm:StartAutomationExecution"], (vec![format!("arn:aws:ssm:{r}:{a}:automation-definition/{}:*", bindings.fault_flags.document)], None));
-        push("WatchFaultFlagAutomation", &["ssm:GetAutomationExecution", "ssm:StopAutomationExecution"], (vec![format!("arn:aws:ssm:{r}:{a}:automation-execution/*")], None));
-        push("PassAutomationRole", &["iam:PassRole"], (vec![bindings.fault_flags.automation_role_arn.clone()], Some(json!({ "StringEquals": { "iam:PassedToService": "ssm.amazonaws.com" } }))));
+        push(
+            "StartFaultFlagAutomation",
+            &["ssm:StartAutomationExecution"],
+            (
+                vec![format!(
+                    "arn:aws:ssm:{r}:{a}:automation-definition/{}:*",
+                    bindings.fault_flags.document
+                )],
+                None,
+            ),
+        );
+        push(
+            "WatchFaultFlagAutomation",
+            &["ssm:GetAutomationExecution", "ssm:StopAutomationExecution"],
+            (vec![format!("arn:aws:ssm:{r}:{a}:automation-execution/*")], None),
+        );
+        push(
+            "PassAutomationRole",
+            &["iam:PassRole"],
+            (
+                vec![bindings.fault_flags.automation_role_arn.clone()],
+                Some(json!({ "StringEquals": { "iam:PassedToService": "ssm.amazonaws.com" } })),
+            ),
+        );
     }
     if ids.contains("aws:ecs:stop-task") || ids.contains("aws:ecs:task-network-latency") {
         let tasks = resources_of(template, "aws:ecs:task", format!("arn:aws:ecs:{r}:{a}:task/*"));
@@ -72,15 +107,60 @@ pub fn permissions_policy(template: &ExperimentTemplate, bindings: &Bindings) ->
         }
         push("EcsTasks", &actions, tasks);
         if ids.contains("aws:ecs:task-network-latency") {
-            push("EcsFaultInjection", &["ssm:SendCommand", "ssm:ListCommands", "ssm:CancelCommand"], (vec![format!("arn:aws:ssm:{r}::document/AWSFIS-*"), format!("arn:aws:ecs:{r}:{a}:task/*")], None));
+            push(
+                "EcsFaultInjection",
+                &["ssm:SendCommand", "ssm:ListCommands", "ssm:CancelCommand"],
+                (
+                    vec![
+                        format!("arn:aws:ssm:{r}::document/AWSFIS-*"),
+                        format!("arn:aws:ecs:{r}:{a}:task/*"),
+                    ],
+                    None,
+                ),
+            );
         }
     }
     if ids.iter().any(|i| i.starts_with("aws:lambda:")) {
-        push("LambdaFunctions", &["lambda:GetFunction"], resources_of(template, "aws:lambda:function", format!("arn:aws:lambda:{r}:{a}:function:*")));
+        push(
+            "LambdaFunctions",
+            &["lambda:GetFunction"],
+            resources_of(
+                template,
+                "aws:lambda:function",
+                format!("arn:aws:lambda:{r}:{a}:function:*"),
+            ),
+        );
     }
     if ids.contains("aws:network:disrupt-connectivity") {
-        push("DescribeNetwork", &["ec2:DescribeSubnets", "ec2:DescribeNetworkAcls", "ec2:DescribeVpcs", "ec2:DescribeManagedPrefixLists", "ec2:GetManagedPrefixListEntries"], (vec!["*".into()], None));
-        push("DisruptSubnets", &["ec2:CreateNetworkAcl", "ec2:CreateNetworkAclEntry", "ec2:DeleteNetworkAcl", "ec2:ReplaceNetworkAclAssociation", "ec2:CreateTags"], (vec![format!("arn:aws:ec2:{r}:{a}:network-acl/*"), format!("arn:aws:ec2:{r}:{a}:subnet/*"), format!("arn:aws:ec2:{r}:{a}:vpc/*")], None));
+        push(
+            "DescribeNetwork",
+            &[
+                "ec2:DescribeSubnets",
+                "ec2:DescribeNetworkAcls",
+                "ec2:DescribeVpcs",
+                "ec2:DescribeManagedPrefixLists",
+                "ec2:GetManagedPrefixListEntries",
+            ],
+            (vec!["*".into()], None),
+        );
+        push(
+            "DisruptSubnets",
+            &[
+                "ec2:CreateNetworkAcl",
+                "ec2:CreateNetworkAclEntry",
+                "ec2:DeleteNetworkAcl",
+                "ec2:ReplaceNetworkAclAssociation",
+                "ec2:CreateTags",
+            ],
+            (
+                vec![
+                    format!("arn:aws:ec2:{r}:{a}:network-acl/*"),
+                    format!("arn:aws:ec2:{r}:{a}:subnet/*"),
+                    format!("arn:aws:ec2:{r}:{a}:vpc/*"),
+                ],
+                None,
+            ),
+        );
     }
     json!({ "Version": "2012-10-17", "Statement": statements })
 }

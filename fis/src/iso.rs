@@ -59,7 +59,14 @@ mod tests {
 
     #[test]
     fn formats_and_parses_back() {
-        for (secs, text) in [(0, "PT0S"), (45, "PT45S"), (300, "PT5M"), (5400, "PT1H30M"), (43_200, "PT12H"), (3661, "PT1H1M1S")] {
+        for (secs, text) in [
+            (0, "PT0S"),
+            (45, "PT45S"),
+            (300, "PT5M"),
+            (5400, "PT1H30M"),
+            (43_200, "PT12H"),
+            (3661, "PT1H1M1S"),
+        ] {
             assert_eq!(format(Duration::from_secs(secs)), text);
             assert_eq!(parse(text), Some(Duration::from_secs(secs)));
         }

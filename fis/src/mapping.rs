@@ -49,7 +49,12 @@ pub struct Mapping {
 impl Mapping {
     /// The action's name in the template, e.g. `f2-throttle-trade-extraction`.
     pub fn action_name(&self) -> String {
-        format!("f{}-{}-{}", self.index, self.fault.kind.name(), self.fault.target.name())
+        format!(
+            "f{}-{}-{}",
+            self.index,
+            self.fault.kind.name(),
+            self.fault.target.name()
+        )
     }
 }
 
@@ -74,9 +79,24 @@ type ActionKind = (&'static str, &'static str, &'static str, &'static str);
 
 const ECS_LATENCY: ActionKind = ("aws:ecs:task-network-latency", "aws:ecs:task", "Tasks", "tasks");
 const ECS_STOP: ActionKind = ("aws:ecs:stop-task", "aws:ecs:task", "Tasks", "tasks");
-const LAMBDA_DELAY: ActionKind = ("aws:lambda:invocation-add-delay", "aws:lambda:function", "Functions", "functions");
-const LAMBDA_ERROR: ActionKind = ("aws:lambda:invocation-error", "aws:lambda:function", "Functions", "functions");
-const DISRUPT: ActionKind = ("aws:network:disrupt-connectivity", "aws:ec2:subnet", "Subnets", "subnets");
+const LAMBDA_DELAY: ActionKind = (
+    "aws:lambda:invocation-add-delay",
+    "aws:lambda:function",
+    "Functions",
+    "functions",
+);
+const LAMBDA_ERROR: ActionKind = (
+    "aws:lambda:invocation-error",
+    "aws:lambda:function",
+    "Functions",
+    "functions",
+);
+const DISRUPT: ActionKind = (
+    "aws:network:disrupt-connectivity",
+    "aws:ec2:subnet",
+    "Subnets",
+    "subnets",
+);
 
 fn native(
     target: Target,
@@ -91,7 +111,10 @@ fn native(
         target_key,
         target_name: format!("{}-{suffix}", target.name()),
         resources: resources.clone(),
-        parameters: parameters.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
+        parameters: parameters
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect(),
         timed,
     }
 }
@@ -146,5 +169,10 @@ pub fn map_fault(index: usize, fault: &Fault, bindings: &Bindings) -> Result<Map
             ));
         }
     };
-    Ok(Mapping { index, fault: fault.clone(), method, approximation })
+    Ok(Mapping {
+        index,
+        fault: fault.clone(),
+        method,
+        approximation,
+    })
 }

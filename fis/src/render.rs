@@ -59,11 +59,19 @@ pub enum RenderError {
 pub fn plan(scenario: &Scenario, bindings: &Bindings) -> Result<Plan, Vec<Refusal>> {
     let plan = build(scenario, bindings)?;
     let refusals = lint(&plan.template, bindings);
-    if refusals.is_empty() { Ok(plan) } else { Err(refusals) }
+    if refusals.is_empty() {
+        Ok(plan)
+    } else {
+        Err(refusals)
+    }
 }
 
 /// Renders every artifact, refusing what the guardrails refuse.
-pub fn render(scenario: &Scenario, bindings: &Bindings, prediction: Option<&Prediction>) -> Result<Artifacts, RenderError> {
+pub fn render(
+    scenario: &Scenario,
+    bindings: &Bindings,
+    prediction: Option<&Prediction>,
+) -> Result<Artifacts, RenderError> {
     let plan = plan(scenario, bindings).map_err(RenderError::Refused)?;
     Ok(Artifacts {
         template: serde_json::to_value(&plan.template).unwrap_or(Value::Null),
@@ -85,18 +93,27 @@ impl Artifacts {
             ("automation-document.json", pretty(&self.automation_document)),
             ("trust-policy.json", pretty(&self.trust_policy)),
             ("permissions-policy.json", pretty(&self.permissions_policy)),
-            ("automation-role-policy.json", pretty(&self.automation_role_policy)),
+            (
+                "automation-role-policy.json",
+                pretty(&self.automation_role_policy),
+            ),
             ("runbook.md", self.runbook.clone()),
         ]
     }
 
     /// Writes every file into `dir` (created if missing); answers the paths written.
     pub fn write_to(&self, dir: &Path) -> Result<Vec<PathBuf>, RenderError> {
-        std::fs::create_dir_all(dir).map_err(|source| RenderError::Write { path: dir.to_path_buf(), source })?;
+        std::fs::create_dir_all(dir).map_err(|source| RenderError::Write {
+            path: dir.to_path_buf(),
+            source,
+        })?;
         let mut written = Vec::new();
         for (name, text) in self.files() {
             let path = dir.join(name);
-            std::fs::write(&path, text).map_err(|source| RenderError::Write { path: path.clone(), source })?;
+            std::fs::write(&path, text).map_err(|source| RenderError::Write {
+                path: path.clone(),
+                source,
+            })?;
             written.push(path);
         }
         Ok(written)

@@ -38,21 +38,41 @@ pub enum RunStage {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FisError {
     #[error("FIS {operation} failed: {code}: {message}{}", hint(.code))]
-    Api { operation: &'static str, code: String, message: String },
+    Api {
+        operation: &'static str,
+        code: String,
+        message: String,
+    },
     #[error("FIS {operation} failed: {message}")]
-    Transport { operation: &'static str, message: String },
+    Transport {
+        operation: &'static str,
+        message: String,
+    },
     #[error("FIS {operation}: {message}")]
-    Invalid { operation: &'static str, message: String },
+    Invalid {
+        operation: &'static str,
+        message: String,
+    },
 }
 
 fn hint(code: &str) -> &'static str {
     match code {
-        "ThrottlingException" | "TooManyRequestsException" => " (FIS is throttling requests from this account; wait a minute and retry)",
-        "ValidationException" => " (FIS refused the request as invalid; check the bindings' ARNs, tags and action parameters, then `gameday fis lint`)",
+        "ThrottlingException" | "TooManyRequestsException" => {
+            " (FIS is throttling requests from this account; wait a minute and retry)"
+        }
+        "ValidationException" => {
+            " (FIS refused the request as invalid; check the bindings' ARNs, tags and action parameters, then `gameday fis lint`)"
+        }
         "ResourceNotFoundException" => " (no such experiment or template in this account and region)",
-        "ServiceQuotaExceededException" => " (an FIS quota was reached; stop other experiments or raise the quota)",
-        "ConflictException" => " (the request conflicts with the current state; retry with a fresh client token)",
-        "AccessDeniedException" | "UnrecognizedClientException" => " (check the credentials and that they may call FIS)",
+        "ServiceQuotaExceededException" => {
+            " (an FIS quota was reached; stop other experiments or raise the quota)"
+        }
+        "ConflictException" => {
+            " (the request conflicts with the current state; retry with a fresh client token)"
+        }
+        "AccessDeniedException" | "UnrecognizedClientException" => {
+            " (check the credentials and that they may call FIS)"
+        }
         _ => "",
     }
 }
@@ -73,7 +93,10 @@ where
             code: "Unknown".into(),
             message: DisplayErrorContext(&e).to_string(),
         },
-        _ => FisError::Transport { operation, message: DisplayErrorContext(&e).to_string() },
+        _ => FisError::Transport {
+            operation,
+            message: DisplayErrorContext(&e).to_string(),
+        },
     }
 }
 
@@ -119,10 +142,15 @@ pub struct Snapshot {
 
 impl Snapshot {
     fn from(experiment: Option<&Experiment>) -> Snapshot {
-        let Some(e) = experiment else { return Snapshot::default() };
+        let Some(e) = experiment else {
+            return Snapshot::default();
+        };
         let state = e.state();
         Snapshot {
-            status: state.and_then(|s| s.status()).map(|s| s.as_str().to_string()).unwrap_or_default(),
+            status: state
+                .and_then(|s| s.status())
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_default(),
             reason: state.and_then(|s| s.reason()).map(str::to_string),
             actions: e
                 .actions()
@@ -133,7 +161,9 @@ impl Snapshot {
                             (
                                 k.clone(),
                                 (
-                                    st.and_then(|s| s.status()).map(|s| s.as_str().to_string()).unwrap_or_default(),
+                                    st.and_then(|s| s.status())
+                                        .map(|s| s.as_str().to_string())
+                                        .unwrap_or_default(),
                                     st.and_then(|s| s.reason()).map(str::to_string),
                                 ),
                             )
@@ -146,7 +176,10 @@ impl Snapshot {
 
     /// FIS will not change the state again.
     pub fn is_final(&self) -> bool {
-        matches!(self.status.as_str(), "completed" | "stopped" | "failed" | "cancelled")
+        matches!(
+            self.status.as_str(),
+            "completed" | "stopped" | "failed" | "cancelled"
+        )
     }
 }
 
@@ -166,7 +199,10 @@ impl<W: WallClock> Runner<W> {
     /// Creates the template; the client token makes a repeat of the same template a no-op.
     pub async fn create_template(&self, t: &ExperimentTemplate) -> Result<String, FisError> {
         const OP: &str = "CreateExperimentTemplate";
-        let invalid = |e: aws_sdk_fis::error::BuildError| FisError::Invalid { operation: OP, message: e.to_string() };
+        let invalid = |e: aws_sdk_fis::error::BuildError| FisError::Invalid {
+            operation: OP,
+            message: e.to_string(),
+        };
         let mut req = self
             .client
             .create_experiment_template()
@@ -175,13 +211,21 @@ impl<W: WallClock> Runner<W> {
             .role_arn(&t.role_arn)
             .experiment_options(
                 CreateExperimentTemplateExperimentOptionsInput::builder()
-                    .account_targeting(AccountTargeting::from(t.experiment_options.account_targeting.as_str()))
-                    .empty_target_resolution_mode(EmptyTargetResolutionMode::from(t.experiment_options.empty_target_resolution_mode.as_str()))
+                    .account_targeting(AccountTargeting::from(
+                        t.experiment_options.account_targeting.as_str(),
+                    ))
+                    .empty_target_resolution_mode(EmptyTargetResolutionMode::from(
+                        t.experiment_options.empty_target_resolution_mode.as_str(),
+                    ))
                     .build(),
             );
         for s in &t.stop_conditions {
             req = req.stop_conditions(
-                CreateExperimentTemplateStopConditionInput::builder().source(&s.source).set_value(s.value.clone()).build().map_err(invalid)?,
+                CreateExperimentTemplateStopConditionInput::builder()
+                    .source(&s.source)
+                    .set_value(s.value.clone())
+                    .build()
+                    .map_err(invalid)?,
             );
         }
         for (name, target) in &t.targets {
@@ -200,7 +244,9 @@ impl<W: WallClock> Runner<W> {
             req = req.targets(name, b.build().map_err(invalid)?);
         }
         for (name, action) in &t.actions {
-            let mut b = CreateExperimentTemplateActionInput::builder().action_id(&action.action_id).description(&action.description);
+            let mut b = CreateExperimentTemplateActionInput::builder()
+                .action_id(&action.action_id)
+                .description(&action.description);
             for (k, v) in &action.parameters {
                 b = b.parameters(k, v);
             }
@@ -219,11 +265,19 @@ impl<W: WallClock> Runner<W> {
         out.experiment_template()
             .and_then(|t| t.id())
             .map(str::to_string)
-            .ok_or(FisError::Invalid { operation: OP, message: "the answer carries no template id".into() })
+            .ok_or(FisError::Invalid {
+                operation: OP,
+                message: "the answer carries no template id".into(),
+            })
     }
 
     /// Starts an experiment from a template.
-    pub async fn start(&self, template_id: &str, stage: RunStage, client_token: &str) -> Result<String, FisError> {
+    pub async fn start(
+        &self,
+        template_id: &str,
+        stage: RunStage,
+        client_token: &str,
+    ) -> Result<String, FisError> {
         const OP: &str = "StartExperiment";
         let mode = match stage {
             RunStage::Preview => ActionsMode::SkipAll,
@@ -234,26 +288,52 @@ impl<W: WallClock> Runner<W> {
             .start_experiment()
             .experiment_template_id(template_id)
             .client_token(client_token)
-            .experiment_options(StartExperimentExperimentOptionsInput::builder().actions_mode(mode).build())
-            .tags("gameday:stage", if stage == RunStage::Preview { "preview" } else { "live" })
+            .experiment_options(
+                StartExperimentExperimentOptionsInput::builder()
+                    .actions_mode(mode)
+                    .build(),
+            )
+            .tags(
+                "gameday:stage",
+                if stage == RunStage::Preview {
+                    "preview"
+                } else {
+                    "live"
+                },
+            )
             .send()
             .await
             .map_err(|e| api_error(OP, e))?;
         out.experiment()
             .and_then(|e| e.id())
             .map(str::to_string)
-            .ok_or(FisError::Invalid { operation: OP, message: "the answer carries no experiment id".into() })
+            .ok_or(FisError::Invalid {
+                operation: OP,
+                message: "the answer carries no experiment id".into(),
+            })
     }
 
     /// The experiment's current states.
     pub async fn status(&self, id: &str) -> Result<Snapshot, FisError> {
-        let out = self.client.get_experiment().id(id).send().await.map_err(|e| api_error("GetExperiment", e))?;
+        let out = self
+            .client
+            .get_experiment()
+            .id(id)
+            .send()
+            .await
+            .map_err(|e| api_error("GetExperiment", e))?;
         Ok(Snapshot::from(out.experiment()))
     }
 
     /// Asks FIS to stop the experiment; answers the state FIS reports.
     pub async fn stop(&self, id: &str) -> Result<Snapshot, FisError> {
-        let out = self.client.stop_experiment().id(id).send().await.map_err(|e| api_error("StopExperiment", e))?;
+        let out = self
+            .client
+            .stop_experiment()
+            .id(id)
+            .send()
+            .await
+            .map_err(|e| api_error("StopExperiment", e))?;
         Ok(Snapshot::from(out.experiment()))
     }
 
@@ -273,7 +353,12 @@ impl<W: WallClock> Runner<W> {
             let now = self.status(id).await?;
             let at_ms = self.clock.now_unix_ms();
             let mut record = |subject: &str, state: &str, reason: &Option<String>| {
-                let change = StateChange { at_ms, subject: subject.to_string(), state: state.to_string(), reason: reason.clone() };
+                let change = StateChange {
+                    at_ms,
+                    subject: subject.to_string(),
+                    state: state.to_string(),
+                    reason: reason.clone(),
+                };
                 on_change(&change);
                 events.push(change);
             };
@@ -323,7 +408,12 @@ impl<W: WallClock> Runner<W> {
     ) -> Result<Timeline, FisError> {
         let template_id = self.create_template(template).await?;
         let id = self.start(&template_id, stage, start_token).await?;
-        on_change(&StateChange { at_ms: self.clock.now_unix_ms(), subject: "experiment".into(), state: format!("started {id}"), reason: None });
+        on_change(&StateChange {
+            at_ms: self.clock.now_unix_ms(),
+            subject: "experiment".into(),
+            state: format!("started {id}"),
+            reason: None,
+        });
         let mut timeline = self.watch(&id, cancel, on_change).await?;
         timeline.template_id = Some(template_id);
         timeline.stage = Some(stage);
@@ -333,7 +423,8 @@ impl<W: WallClock> Runner<W> {
 
 /// A client from the standard credential chain for `region`, optionally at another endpoint.
 pub async fn client_from_env(region: &str, endpoint_url: Option<&str>) -> Client {
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest()).region(aws_config::Region::new(region.to_string()));
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new(region.to_string()));
     if let Some(url) = endpoint_url {
         loader = loader.endpoint_url(url);
     }

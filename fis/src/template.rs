@@ -101,7 +101,11 @@ pub fn build(scenario: &Scenario, bindings: &Bindings) -> Result<Plan, Vec<Refus
     }
     let mut actions = BTreeMap::new();
     let mut targets = BTreeMap::new();
-    let mut starts: Vec<Duration> = mappings.iter().map(|m| m.fault.start).filter(|s| !s.is_zero()).collect();
+    let mut starts: Vec<Duration> = mappings
+        .iter()
+        .map(|m| m.fault.start)
+        .filter(|s| !s.is_zero())
+        .collect();
     starts.sort();
     starts.dedup();
     let wait_name = |k: usize| format!("wait-{}", k + 1);
@@ -155,7 +159,15 @@ pub fn build(scenario: &Scenario, bindings: &Bindings) -> Result<Plan, Vec<Refus
                     start_after,
                 }
             }
-            Method::Native { action_id, resource_type, target_key, target_name, resources, parameters, .. } => {
+            Method::Native {
+                action_id,
+                resource_type,
+                target_key,
+                target_name,
+                resources,
+                parameters,
+                ..
+            } => {
                 targets.insert(
                     target_name.clone(),
                     TemplateTarget {
@@ -179,12 +191,18 @@ pub fn build(scenario: &Scenario, bindings: &Bindings) -> Result<Plan, Vec<Refus
     }
     let mut template = ExperimentTemplate {
         client_token: String::new(),
-        description: format!("gameday {}: {}", scenario.name, scenario.description).chars().take(512).collect(),
+        description: format!("gameday {}: {}", scenario.name, scenario.description)
+            .chars()
+            .take(512)
+            .collect(),
         role_arn: bindings.role_arn.clone(),
         stop_conditions: bindings
             .stop_alarms
             .iter()
-            .map(|a| StopCondition { source: "aws:cloudwatch:alarm".into(), value: Some(a.clone()) })
+            .map(|a| StopCondition {
+                source: "aws:cloudwatch:alarm".into(),
+                value: Some(a.clone()),
+            })
             .collect(),
         targets,
         actions,
@@ -198,7 +216,11 @@ pub fn build(scenario: &Scenario, bindings: &Bindings) -> Result<Plan, Vec<Refus
         },
     };
     template.client_token = client_token(&template);
-    Ok(Plan { scenario: scenario.clone(), template, mappings })
+    Ok(Plan {
+        scenario: scenario.clone(),
+        template,
+        mappings,
+    })
 }
 
 /// A token derived from the template's content: creating the same template twice is one
@@ -227,7 +249,11 @@ impl Slot {
 
 /// How long an action runs, from its parameters.
 pub fn action_duration(action: &TemplateAction) -> Option<Duration> {
-    let key = if action.action_id == AUTOMATION { "maxDuration" } else { "duration" };
+    let key = if action.action_id == AUTOMATION {
+        "maxDuration"
+    } else {
+        "duration"
+    };
     action.parameters.get(key).and_then(|d| iso::parse(d))
 }
 
@@ -241,17 +267,44 @@ pub fn schedule(template: &ExperimentTemplate) -> Result<BTreeMap<String, Slot>,
             if slots.contains_key(name) {
                 continue;
             }
-            if let Some(missing) = action.start_after.iter().find(|p| !template.actions.contains_key(*p)) {
-                return Err(Refusal::new(Rule::BadTimeline, format!("action `{name}` starts after unknown action `{missing}`"), "name an action of this template in startAfter"));
+            if let Some(missing) = action
+                .start_after
+                .iter()
+                .find(|p| !template.actions.contains_key(*p))
+            {
+                return Err(Refusal::new(
+                    Rule::BadTimeline,
+                    format!("action `{name}` starts after unknown action `{missing}`"),
+                    "name an action of this template in startAfter",
+                ));
             }
             if action.start_after.iter().all(|p| slots.contains_key(p)) {
-                let start = action.start_after.iter().map(|p| slots[p].end()).max().unwrap_or_default();
-                slots.insert(name.clone(), Slot { start, duration: action_duration(action).unwrap_or_default() });
+                let start = action
+                    .start_after
+                    .iter()
+                    .map(|p| slots[p].end())
+                    .max()
+                    .unwrap_or_default();
+                slots.insert(
+                    name.clone(),
+                    Slot {
+                        start,
+                        duration: action_duration(action).unwrap_or_default(),
+                    },
+                );
             }
         }
         if slots.len() == before {
-            let stuck: Vec<&String> = template.actions.keys().filter(|n| !slots.contains_key(*n)).collect();
-            return Err(Refusal::new(Rule::BadTimeline, format!("startAfter forms a cycle among {stuck:?}"), "make startAfter a chain from the experiment start"));
+            let stuck: Vec<&String> = template
+                .actions
+                .keys()
+                .filter(|n| !slots.contains_key(*n))
+                .collect();
+            return Err(Refusal::new(
+                Rule::BadTimeline,
+                format!("startAfter forms a cycle among {stuck:?}"),
+                "make startAfter a chain from the experiment start",
+            ));
         }
     }
     Ok(slots)

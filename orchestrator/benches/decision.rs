@@ -14,8 +14,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use gameday_orchestrator::agent::{AgentError, ErrorKind};
 use gameday_orchestrator::domain::Stage;
 use gameday_orchestrator::resilience::{
-    Admission, AgentPolicy, Backoff, Failure, PolicyConfig, RateLimitConfig, RetryDecision,
-    TokenBucket,
+    Admission, AgentPolicy, Backoff, Failure, PolicyConfig, RateLimitConfig, RetryDecision, TokenBucket,
 };
 use governor::clock::FakeRelativeClock;
 use governor::{Quota, RateLimiter};
@@ -28,7 +27,11 @@ fn always_admitting_quota() -> Quota {
 }
 
 fn always_admitting_bucket(now: Instant) -> TokenBucket {
-    let config = RateLimitConfig { per_second: f64::from(u32::MAX), burst: u32::MAX, max_wait: Duration::ZERO };
+    let config = RateLimitConfig {
+        per_second: f64::from(u32::MAX),
+        burst: u32::MAX,
+        max_wait: Duration::ZERO,
+    };
     TokenBucket::new(&config, now)
 }
 
@@ -37,10 +40,14 @@ fn limiter(c: &mut Criterion) {
     let t0 = Instant::now();
 
     let mut ours = always_admitting_bucket(t0);
-    g.bench_function("ours_try_acquire", |b| b.iter(|| ours.try_acquire(black_box(t0)).is_ok()));
+    g.bench_function("ours_try_acquire", |b| {
+        b.iter(|| ours.try_acquire(black_box(t0)).is_ok())
+    });
 
     let fake = RateLimiter::direct_with_clock(always_admitting_quota(), FakeRelativeClock::default());
-    g.bench_function("governor_check_fake_clock", |b| b.iter(|| black_box(&fake).check().is_ok()));
+    g.bench_function("governor_check_fake_clock", |b| {
+        b.iter(|| black_box(&fake).check().is_ok())
+    });
 
     let mut ours = always_admitting_bucket(t0);
     g.bench_function("ours_try_acquire_with_clock_read", |b| {
@@ -48,7 +55,9 @@ fn limiter(c: &mut Criterion) {
     });
 
     let quanta = RateLimiter::direct(always_admitting_quota());
-    g.bench_function("governor_check_default_clock", |b| b.iter(|| black_box(&quanta).check().is_ok()));
+    g.bench_function("governor_check_default_clock", |b| {
+        b.iter(|| black_box(&quanta).check().is_ok())
+    });
     g.finish();
 }
 
@@ -86,7 +95,12 @@ fn policy(c: &mut Criterion) {
                 return None;
             };
             if i.is_multiple_of(16) {
-                p.record(now, permit, Err(ErrorKind::Unavailable), Duration::from_millis(20));
+                p.record(
+                    now,
+                    permit,
+                    Err(ErrorKind::Unavailable),
+                    Duration::from_millis(20),
+                );
                 match p.after_failure(now, 1, Failure::Agent(&error), &mut backoff, &mut rng) {
                     RetryDecision::Retry { delay } => Some(delay),
                     RetryDecision::GiveUp(_) => None,

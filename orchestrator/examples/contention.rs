@@ -104,7 +104,10 @@ fn run(strategy: Strategy, clients: usize, seed: u64) -> Outcome {
             }
             Step::Finish { .. } => {
                 retries[c] += 1;
-                (t + backoffs[c].next_delay(retries[c], None, &mut rng), Step::Start)
+                (
+                    t + backoffs[c].next_delay(retries[c], None, &mut rng),
+                    Step::Start,
+                )
             }
         };
         heap.push(Reverse((next.0, order, c, next.1)));
@@ -132,7 +135,10 @@ fn main() {
          base {BASE:?}, cap {CAP:?}; mean of {SEEDS} seeds.\n"
     );
     let header: Vec<&str> = Strategy::ALL.iter().map(|s| s.name()).collect();
-    for (title, table, digits) in [("Total calls", &calls, 0), ("Completion time (ms, simulated)", &times, 0)] {
+    for (title, table, digits) in [
+        ("Total calls", &calls, 0),
+        ("Completion time (ms, simulated)", &times, 0),
+    ] {
         println!("{title}\n");
         println!("| clients | {} |", header.join(" | "));
         println!("|---:|{}", "---:|".repeat(header.len()));

@@ -10,8 +10,8 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{
-    ExceptionCase, ExceptionRequest, IdempotencyKey, MatchResult, NormalisedText, Stage,
-    TradeDocument, TradeRecord,
+    ExceptionCase, ExceptionRequest, IdempotencyKey, MatchResult, NormalisedText, Stage, TradeDocument,
+    TradeRecord,
 };
 
 /// What the pipeline sends to an agent. The variant must fit the key's stage.
@@ -154,35 +154,23 @@ impl AgentError {
 /// Invokes one agent. Implementations classify every failure into an [`AgentError`];
 /// they do not retry, time out or rate-limit: the call policy around them does that.
 pub trait AgentClient {
-    fn invoke(
-        &self,
-        request: AgentRequest,
-    ) -> impl Future<Output = Result<AgentOutput, AgentError>>;
+    fn invoke(&self, request: AgentRequest) -> impl Future<Output = Result<AgentOutput, AgentError>>;
 }
 
 impl<T: AgentClient + ?Sized> AgentClient for &T {
-    fn invoke(
-        &self,
-        request: AgentRequest,
-    ) -> impl Future<Output = Result<AgentOutput, AgentError>> {
+    fn invoke(&self, request: AgentRequest) -> impl Future<Output = Result<AgentOutput, AgentError>> {
         (**self).invoke(request)
     }
 }
 
 impl<T: AgentClient + ?Sized> AgentClient for std::rc::Rc<T> {
-    fn invoke(
-        &self,
-        request: AgentRequest,
-    ) -> impl Future<Output = Result<AgentOutput, AgentError>> {
+    fn invoke(&self, request: AgentRequest) -> impl Future<Output = Result<AgentOutput, AgentError>> {
         (**self).invoke(request)
     }
 }
 
 impl<T: AgentClient + ?Sized> AgentClient for std::sync::Arc<T> {
-    fn invoke(
-        &self,
-        request: AgentRequest,
-    ) -> impl Future<Output = Result<AgentOutput, AgentError>> {
+    fn invoke(&self, request: AgentRequest) -> impl Future<Output = Result<AgentOutput, AgentError>> {
         (**self).invoke(request)
     }
 }

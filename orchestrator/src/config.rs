@@ -64,12 +64,19 @@ impl MemoryConfigSource {
 
     /// Stores `value` under `key`, replacing what was there.
     pub fn set(&self, key: impl Into<String>, value: impl Into<String>) {
-        self.values.lock().unwrap_or_else(|e| e.into_inner()).insert(key.into(), value.into());
+        self.values
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key.into(), value.into());
     }
 
     /// Removes `key`; answers whether it was there.
     pub fn remove(&self, key: &str) -> bool {
-        self.values.lock().unwrap_or_else(|e| e.into_inner()).remove(key).is_some()
+        self.values
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(key)
+            .is_some()
     }
 
     /// How many times `get` has been called.
@@ -81,7 +88,12 @@ impl MemoryConfigSource {
 impl ConfigSource for MemoryConfigSource {
     fn get(&self, key: &str) -> impl Future<Output = Result<Option<String>, ConfigError>> {
         *self.reads.lock().unwrap_or_else(|e| e.into_inner()) += 1;
-        let value = self.values.lock().unwrap_or_else(|e| e.into_inner()).get(key).cloned();
+        let value = self
+            .values
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(key)
+            .cloned();
         std::future::ready(Ok(value))
     }
 }

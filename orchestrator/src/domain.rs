@@ -162,7 +162,9 @@ pub enum Field {
 pub enum MatchResult {
     Matched,
     /// The confirmation exists but disagrees on these fields (sorted, no repeats).
-    Mismatched { fields: Vec<Field> },
+    Mismatched {
+        fields: Vec<Field>,
+    },
     /// No confirmation was found for the trade.
     Unmatched,
 }
@@ -180,10 +182,15 @@ pub enum Severity {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ExceptionReason {
-    Mismatch { fields: Vec<Field> },
+    Mismatch {
+        fields: Vec<Field>,
+    },
     Unmatched,
     /// An earlier stage could not complete; `error` is the classified cause.
-    StageFailed { stage: Stage, error: String },
+    StageFailed {
+        stage: Stage,
+        error: String,
+    },
 }
 
 /// The request to exception management.
@@ -210,9 +217,14 @@ pub struct ExceptionCase {
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Outcome {
     Matched,
-    Exception { case: ExceptionCase },
+    Exception {
+        case: ExceptionCase,
+    },
     /// Could not be processed at all; the reason and the original document are kept.
-    DeadLetter { reason: String, document: TradeDocument },
+    DeadLetter {
+        reason: String,
+        document: TradeDocument,
+    },
 }
 
 impl Outcome {

@@ -14,7 +14,9 @@ pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
 pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
     let text = String::deserialize(d)?;
     humantime::parse_duration(&text).map_err(|e| {
-        serde::de::Error::custom(format!("expected a duration such as \"250ms\" or \"2m\", found {text:?}: {e}"))
+        serde::de::Error::custom(format!(
+            "expected a duration such as \"250ms\" or \"2m\", found {text:?}: {e}"
+        ))
     })
 }
 

@@ -33,11 +33,19 @@ pub enum Event {
     /// A trade found in the journal after a restart is taken up again at `stage`.
     Resumed { trade: TradeId, stage: Stage },
     /// The limiter had no token; the call waits this long for one.
-    LimiterWait { key: IdempotencyKey, attempt: u32, wait: Duration },
+    LimiterWait {
+        key: IdempotencyKey,
+        attempt: u32,
+        wait: Duration,
+    },
     /// The limiter had no token within `rate_limit.max_wait`.
     RejectedByLimiter { key: IdempotencyKey, attempt: u32 },
     /// The breaker refused the call without sending it.
-    RejectedByBreaker { key: IdempotencyKey, attempt: u32, state: BreakerState },
+    RejectedByBreaker {
+        key: IdempotencyKey,
+        attempt: u32,
+        state: BreakerState,
+    },
     /// A request was sent to the agent.
     CallStarted { key: IdempotencyKey, attempt: u32 },
     /// The agent answered, failed or timed out.
@@ -48,10 +56,24 @@ pub enum Event {
         latency: Duration,
     },
     /// Another attempt will be made after `delay`.
-    RetryScheduled { key: IdempotencyKey, attempt: u32, delay: Duration, cause: Option<ErrorKind> },
+    RetryScheduled {
+        key: IdempotencyKey,
+        attempt: u32,
+        delay: Duration,
+        cause: Option<ErrorKind>,
+    },
     /// No more attempts for this stage.
-    GaveUp { key: IdempotencyKey, attempt: u32, why: GiveUp },
-    BreakerTransition { agent: Stage, from: BreakerState, to: BreakerState, cause: TransitionCause },
+    GaveUp {
+        key: IdempotencyKey,
+        attempt: u32,
+        why: GiveUp,
+    },
+    BreakerTransition {
+        agent: Stage,
+        from: BreakerState,
+        to: BreakerState,
+        cause: TransitionCause,
+    },
     /// The trade reached its terminal state.
     Finished { trade: TradeId, outcome: OutcomeKind },
 }

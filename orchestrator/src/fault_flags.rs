@@ -52,7 +52,12 @@ pub struct FaultFlagConfig {
 
 impl Default for FaultFlagConfig {
     fn default() -> Self {
-        FaultFlagConfig { enabled: false, prefix: "/gameday/faults".into(), ttl: DEFAULT_TTL, seed: 0 }
+        FaultFlagConfig {
+            enabled: false,
+            prefix: "/gameday/faults".into(),
+            ttl: DEFAULT_TTL,
+            seed: 0,
+        }
     }
 }
 
@@ -125,7 +130,10 @@ pub fn status_error(status: u16) -> AgentError {
         429 => AgentError::Throttled { retry_after: None },
         401 | 403 => AgentError::AccessDenied { status },
         408 | 504 => AgentError::Timeout,
-        400..=499 => AgentError::Rejected { status, reason: format!("status {status}") },
+        400..=499 => AgentError::Rejected {
+            status,
+            reason: format!("status {status}"),
+        },
         500..=599 => AgentError::Unavailable { status },
         _ => AgentError::Protocol(format!("unexpected status {status}")),
     }
@@ -141,9 +149,9 @@ pub fn wire_retry_after(retry_after: Option<Duration>) -> Option<Duration> {
 pub fn effect_error(effect: Effect) -> Option<AgentError> {
     match effect {
         Effect::Pass | Effect::Hang => None,
-        Effect::Throttle { retry_after } => {
-            Some(AgentError::Throttled { retry_after: wire_retry_after(retry_after) })
-        }
+        Effect::Throttle { retry_after } => Some(AgentError::Throttled {
+            retry_after: wire_retry_after(retry_after),
+        }),
         Effect::Error { status } => Some(status_error(status)),
         Effect::Malformed => Some(AgentError::Protocol("malformed answer (fault flag)".into())),
     }
@@ -166,7 +174,13 @@ pub struct FaultFlagClient<C, S, W = SystemWallClock> {
 
 impl<C, S, W> FaultFlagClient<C, S, W> {
     pub fn new(inner: C, source: S, clock: W, config: FaultFlagConfig) -> Self {
-        FaultFlagClient { inner, source, clock, config, cache: Mutex::new(BTreeMap::new()) }
+        FaultFlagClient {
+            inner,
+            source,
+            clock,
+            config,
+            cache: Mutex::new(BTreeMap::new()),
+        }
     }
 
     pub fn config(&self) -> &FaultFlagConfig {
@@ -185,7 +199,12 @@ impl<C: AgentClient, S: ConfigSource, W: WallClock> FaultFlagClient<C, S, W> {
             return None;
         }
         let now = Instant::now();
-        let cached = self.cache.lock().unwrap_or_else(|e| e.into_inner()).get(&agent).cloned();
+        let cached = self
+            .cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&agent)
+            .cloned();
         let flag = match cached {
             Some(c) if now.duration_since(c.read_at) < self.config.ttl => c.flag,
             _ => {
@@ -204,14 +223,18 @@ impl<C: AgentClient, S: ConfigSource, W: WallClock> FaultFlagClient<C, S, W> {
                         None
                     }
                 };
-                self.cache
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .insert(agent, Cached { read_at: now, flag: flag.clone() });
+                self.cache.lock().unwrap_or_else(|e| e.into_inner()).insert(
+                    agent,
+                    Cached {
+                        read_at: now,
+                        flag: flag.clone(),
+                    },
+                );
                 flag
             }
         };
-        flag.filter(|f| f.expires_at > self.clock.now_unix_ms()).map(|f| f.fault)
+        flag.filter(|f| f.expires_at > self.clock.now_unix_ms())
+            .map(|f| f.fault)
     }
 }
 

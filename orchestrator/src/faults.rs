@@ -19,7 +19,11 @@ pub enum AgentFault {
     /// Answer 429 to `rate` of calls, with `Retry-After` when set.
     Throttle {
         rate: f64,
-        #[serde(default, with = "crate::duration_text::option", skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            with = "crate::duration_text::option",
+            skip_serializing_if = "Option::is_none"
+        )]
         retry_after: Option<Duration>,
     },
     /// Answer `status` to `rate` of calls.
@@ -56,7 +60,10 @@ pub struct Verdict {
 }
 
 impl Verdict {
-    pub const PASS: Verdict = Verdict { delay: Duration::ZERO, effect: Effect::Pass };
+    pub const PASS: Verdict = Verdict {
+        delay: Duration::ZERO,
+        effect: Effect::Pass,
+    };
 }
 
 /// Decides the fate of one call under the faults active for its agent.
@@ -75,7 +82,9 @@ pub fn decide(active: &[AgentFault], rng: &mut impl Rng) -> Verdict {
             AgentFault::Latency { delay, jitter } => {
                 let span = jitter.as_nanos().min(u64::MAX as u128 / 2) as u64;
                 let offset = (draw * (2 * span) as f64) as u64;
-                let nanos = (delay.as_nanos() as u64).saturating_add(offset).saturating_sub(span);
+                let nanos = (delay.as_nanos() as u64)
+                    .saturating_add(offset)
+                    .saturating_sub(span);
                 verdict.delay = verdict.delay.saturating_add(Duration::from_nanos(nanos));
                 continue;
             }
@@ -122,11 +131,17 @@ mod tests {
     #[test]
     fn rate_one_always_hits_and_rate_share_is_respected() {
         let mut rng = ChaCha8Rng::seed_from_u64(7);
-        let always = [AgentFault::Error { rate: 1.0, status: 503 }];
+        let always = [AgentFault::Error {
+            rate: 1.0,
+            status: 503,
+        }];
         for _ in 0..100 {
             assert_eq!(decide(&always, &mut rng).effect, Effect::Error { status: 503 });
         }
-        let half = [AgentFault::Throttle { rate: 0.5, retry_after: None }];
+        let half = [AgentFault::Throttle {
+            rate: 0.5,
+            retry_after: None,
+        }];
         let hits = (0..10_000)
             .filter(|_| decide(&half, &mut rng).effect != Effect::Pass)
             .count();
@@ -137,7 +152,10 @@ mod tests {
     fn latency_stays_within_jitter_and_combines_with_effects() {
         let mut rng = ChaCha8Rng::seed_from_u64(3);
         let faults = [
-            AgentFault::Latency { delay: Duration::from_millis(800), jitter: Duration::from_millis(200) },
+            AgentFault::Latency {
+                delay: Duration::from_millis(800),
+                jitter: Duration::from_millis(200),
+            },
             AgentFault::Hang { rate: 1.0 },
         ];
         for _ in 0..1000 {
@@ -149,7 +167,13 @@ mod tests {
 
     #[test]
     fn same_seed_same_verdicts() {
-        let faults = [AgentFault::Malformed { rate: 0.3 }, AgentFault::Error { rate: 0.3, status: 500 }];
+        let faults = [
+            AgentFault::Malformed { rate: 0.3 },
+            AgentFault::Error {
+                rate: 0.3,
+                status: 500,
+            },
+        ];
         let run = |seed| {
             let mut rng = ChaCha8Rng::seed_from_u64(seed);
             (0..50).map(|_| decide(&faults, &mut rng)).collect::<Vec<_>>()
@@ -160,20 +184,46 @@ mod tests {
 
     #[test]
     fn call_rng_depends_on_every_input() {
-        let key = IdempotencyKey { trade: TradeId(5), stage: Stage::TradeMatching };
+        let key = IdempotencyKey {
+            trade: TradeId(5),
+            stage: Stage::TradeMatching,
+        };
         let first = |seed, key, attempt| call_rng(seed, key, attempt).next_u64();
         use rand_core::RngCore;
         let base = first(1, key, 1);
         assert_eq!(base, first(1, key, 1));
         assert_ne!(base, first(2, key, 1));
         assert_ne!(base, first(1, key, 2));
-        assert_ne!(base, first(1, IdempotencyKey { trade: TradeId(6), ..key }, 1));
-        assert_ne!(base, first(1, IdempotencyKey { stage: Stage::PdfAdapter, ..key }, 1));
+        assert_ne!(
+            base,
+            first(
+                1,
+                IdempotencyKey {
+                    trade: TradeId(6),
+                    ..key
+                },
+                1
+            )
+        );
+        assert_ne!(
+            base,
+            first(
+                1,
+                IdempotencyKey {
+                    stage: Stage::PdfAdapter,
+                    ..key
+                },
+                1
+            )
+        );
     }
 
     #[test]
     fn flags_read_as_people_write_them() {
-        let f = AgentFault::Throttle { rate: 0.5, retry_after: Some(Duration::from_secs(1)) };
+        let f = AgentFault::Throttle {
+            rate: 0.5,
+            retry_after: Some(Duration::from_secs(1)),
+        };
         let text = serde_json::to_string(&f).unwrap();
         assert_eq!(text, r#"{"kind":"throttle","rate":0.5,"retry_after":"1s"}"#);
         assert_eq!(serde_json::from_str::<AgentFault>(&text).unwrap(), f);
@@ -181,10 +231,19 @@ mod tests {
             serde_json::from_str(r#"{"kind":"latency","delay":"800ms","jitter":"1m 30s"}"#).unwrap();
         assert_eq!(
             l,
-            AgentFault::Latency { delay: Duration::from_millis(800), jitter: Duration::from_secs(90) }
+            AgentFault::Latency {
+                delay: Duration::from_millis(800),
+                jitter: Duration::from_secs(90)
+            }
         );
         let none: AgentFault = serde_json::from_str(r#"{"kind":"throttle","rate":1.0}"#).unwrap();
-        assert_eq!(none, AgentFault::Throttle { rate: 1.0, retry_after: None });
+        assert_eq!(
+            none,
+            AgentFault::Throttle {
+                rate: 1.0,
+                retry_after: None
+            }
+        );
         let bad = serde_json::from_str::<AgentFault>(r#"{"kind":"latency","delay":"soon","jitter":"0s"}"#);
         assert!(bad.unwrap_err().to_string().contains("expected a duration"));
     }

@@ -39,7 +39,11 @@ pub struct JournalEntry {
 impl JournalEntry {
     /// A freshly accepted trade: nothing done yet.
     pub fn new(document: TradeDocument) -> JournalEntry {
-        JournalEntry { document, outputs: BTreeMap::new(), failures: BTreeMap::new() }
+        JournalEntry {
+            document,
+            outputs: BTreeMap::new(),
+            failures: BTreeMap::new(),
+        }
     }
 
     pub fn trade(&self) -> TradeId {
@@ -131,7 +135,10 @@ impl Journal for MemoryJournal {
         if state.trades.contains_key(&document.trade) {
             return false;
         }
-        state.trades.insert(document.trade, Record::InFlight(JournalEntry::new(document.clone())));
+        state.trades.insert(
+            document.trade,
+            Record::InFlight(JournalEntry::new(document.clone())),
+        );
         true
     }
 
@@ -245,11 +252,18 @@ mod tests {
     use crate::domain::NormalisedText;
 
     fn doc(id: u64) -> TradeDocument {
-        TradeDocument { trade: TradeId(id), correlation_id: format!("c-{id}"), bytes: vec![id as u8] }
+        TradeDocument {
+            trade: TradeId(id),
+            correlation_id: format!("c-{id}"),
+            bytes: vec![id as u8],
+        }
     }
 
     fn text(id: u64, s: &str) -> AgentOutput {
-        AgentOutput::Text(NormalisedText { trade: TradeId(id), text: s.to_string() })
+        AgentOutput::Text(NormalisedText {
+            trade: TradeId(id),
+            text: s.to_string(),
+        })
     }
 
     #[test]
@@ -264,7 +278,10 @@ mod tests {
     #[test]
     fn stage_outputs_are_first_wins_and_survive_in_the_entry() {
         let j = MemoryJournal::new();
-        assert!(!j.stage_done(TradeId(1), Stage::PdfAdapter, &text(1, "a")), "unknown trade");
+        assert!(
+            !j.stage_done(TradeId(1), Stage::PdfAdapter, &text(1, "a")),
+            "unknown trade"
+        );
         j.begin(&doc(1));
         assert!(j.stage_done(TradeId(1), Stage::PdfAdapter, &text(1, "a")));
         assert!(!j.stage_done(TradeId(1), Stage::PdfAdapter, &text(1, "b")));
@@ -278,11 +295,17 @@ mod tests {
         let j = MemoryJournal::new();
         j.begin(&doc(2));
         assert!(j.finish(TradeId(2), &Outcome::Matched));
-        let dead = Outcome::DeadLetter { reason: "x".into(), document: doc(2) };
+        let dead = Outcome::DeadLetter {
+            reason: "x".into(),
+            document: doc(2),
+        };
         assert!(!j.finish(TradeId(2), &dead));
         assert_eq!(j.outcome(TradeId(2)), Some(Outcome::Matched));
         assert!(!j.stage_done(TradeId(2), Stage::PdfAdapter, &text(2, "a")));
-        let failure = StageFailure { stage: Stage::PdfAdapter, error: "e".into() };
+        let failure = StageFailure {
+            stage: Stage::PdfAdapter,
+            error: "e".into(),
+        };
         assert!(!j.stage_failed(TradeId(2), &failure));
         assert!(j.entry(TradeId(2)).is_none());
         assert!(!j.finish(TradeId(9), &Outcome::Matched), "unknown trade");
@@ -305,8 +328,14 @@ mod tests {
     #[test]
     fn attempts_count_per_key() {
         let j = MemoryJournal::new();
-        let k = IdempotencyKey { trade: TradeId(1), stage: Stage::TradeMatching };
-        let other = IdempotencyKey { trade: TradeId(1), stage: Stage::PdfAdapter };
+        let k = IdempotencyKey {
+            trade: TradeId(1),
+            stage: Stage::TradeMatching,
+        };
+        let other = IdempotencyKey {
+            trade: TradeId(1),
+            stage: Stage::PdfAdapter,
+        };
         assert_eq!(j.attempts(k), 0);
         assert_eq!(j.note_attempt(k), 1);
         assert_eq!(j.note_attempt(k), 2);
@@ -318,15 +347,33 @@ mod tests {
     fn failures_are_recorded_once_per_stage() {
         let j = MemoryJournal::new();
         j.begin(&doc(1));
-        let f = StageFailure { stage: Stage::TradeExtraction, error: "timed out".into() };
+        let f = StageFailure {
+            stage: Stage::TradeExtraction,
+            error: "timed out".into(),
+        };
         assert!(j.stage_failed(TradeId(1), &f));
-        let again = StageFailure { stage: Stage::TradeExtraction, error: "other".into() };
+        let again = StageFailure {
+            stage: Stage::TradeExtraction,
+            error: "other".into(),
+        };
         assert!(!j.stage_failed(TradeId(1), &again));
-        let em = StageFailure { stage: Stage::ExceptionManagement, error: "unavailable".into() };
-        assert!(j.stage_failed(TradeId(1), &em), "exception management may fail after a stage did");
+        let em = StageFailure {
+            stage: Stage::ExceptionManagement,
+            error: "unavailable".into(),
+        };
+        assert!(
+            j.stage_failed(TradeId(1), &em),
+            "exception management may fail after a stage did"
+        );
         let failures = j.entry(TradeId(1)).unwrap().failures;
-        assert_eq!(failures.get(&Stage::TradeExtraction).map(String::as_str), Some("timed out"));
-        assert_eq!(failures.get(&Stage::ExceptionManagement).map(String::as_str), Some("unavailable"));
+        assert_eq!(
+            failures.get(&Stage::TradeExtraction).map(String::as_str),
+            Some("timed out")
+        );
+        assert_eq!(
+            failures.get(&Stage::ExceptionManagement).map(String::as_str),
+            Some("unavailable")
+        );
     }
 
     #[test]

@@ -12,16 +12,16 @@
 //! agents that give matching real work to do.
 
 pub mod agent;
+pub mod config;
 pub mod domain;
-pub mod event;
-pub mod resilience;
 pub mod duration_text;
+pub mod event;
+pub mod fault_flags;
 pub mod faults;
+pub mod http;
 pub mod journal;
 pub mod pipeline;
-pub mod config;
-pub mod fault_flags;
+pub mod reference;
+pub mod resilience;
 #[cfg(feature = "ssm")]
 pub mod ssm;
-pub mod reference;
-pub mod http;

@@ -26,13 +26,21 @@ impl SsmConfigSource {
     /// A source from the standard credential chain and region resolution.
     pub async fn from_env() -> Self {
         let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-        SsmConfigSource { client: Client::new(&config) }
+        SsmConfigSource {
+            client: Client::new(&config),
+        }
     }
 }
 
 impl ConfigSource for SsmConfigSource {
     async fn get(&self, key: &str) -> Result<Option<String>, ConfigError> {
-        let result = self.client.get_parameter().name(key).with_decryption(true).send().await;
+        let result = self
+            .client
+            .get_parameter()
+            .name(key)
+            .with_decryption(true)
+            .send()
+            .await;
         match result {
             Ok(out) => Ok(out.parameter().and_then(|p| p.value()).map(str::to_string)),
             Err(e) => {
@@ -44,11 +52,19 @@ impl ConfigSource for SsmConfigSource {
                     let reason = service.message().unwrap_or("no message").to_string();
                     return Err(match service.code() {
                         Some("AccessDeniedException") => ConfigError::AccessDenied { key, reason },
-                        Some("ValidationException") | Some("InvalidKeyId") => ConfigError::InvalidKey { key, reason },
-                        code => ConfigError::Unavailable { key, reason: format!("{}: {reason}", code.unwrap_or("error")) },
+                        Some("ValidationException") | Some("InvalidKeyId") => {
+                            ConfigError::InvalidKey { key, reason }
+                        }
+                        code => ConfigError::Unavailable {
+                            key,
+                            reason: format!("{}: {reason}", code.unwrap_or("error")),
+                        },
                     });
                 }
-                Err(ConfigError::Unavailable { key, reason: DisplayErrorContext(&e).to_string() })
+                Err(ConfigError::Unavailable {
+                    key,
+                    reason: DisplayErrorContext(&e).to_string(),
+                })
             }
         }
     }
@@ -68,21 +84,45 @@ mod tests {
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move {
             for _ in 0..16 {
-                let Ok((stream, _)) = listener.accept().await else { return };
+                let Ok((stream, _)) = listener.accept().await else {
+                    return;
+                };
                 tokio::spawn(async move {
-                    let service = hyper::service::service_fn(|req: hyper::Request<hyper::body::Incoming>| async move {
-                        let body = req.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
-                        let input: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
-                        let (status, reply) = match input["Name"].as_str().unwrap_or("") {
-                            "/agentcore/agents/pdf-adapter/arn" => (200, serde_json::json!({"Parameter": {"Name": "/agentcore/agents/pdf-adapter/arn", "Type": "String", "Value": "arn:aws:bedrock-agentcore:eu-west-1:123456789012:runtime/pdf"}})),
-                            "/secret" => (400, serde_json::json!({"__type": "AccessDeniedException", "message": "not allowed"})),
-                            _ => (400, serde_json::json!({"__type": "ParameterNotFound", "message": "no such parameter"})),
-                        };
-                        Ok::<_, std::convert::Infallible>(
-                            hyper::Response::builder().status(status).header("content-type", "application/x-amz-json-1.1").body(Full::new(Bytes::from(reply.to_string()))).unwrap(),
-                        )
-                    });
-                    let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+                    let service = hyper::service::service_fn(
+                        |req: hyper::Request<hyper::body::Incoming>| async move {
+                            let body = req
+                                .into_body()
+                                .collect()
+                                .await
+                                .map(|b| b.to_bytes())
+                                .unwrap_or_default();
+                            let input: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+                            let (status, reply) = match input["Name"].as_str().unwrap_or("") {
+                                "/agentcore/agents/pdf-adapter/arn" => (
+                                    200,
+                                    serde_json::json!({"Parameter": {"Name": "/agentcore/agents/pdf-adapter/arn", "Type": "String", "Value": "arn:aws:bedrock-agentcore:eu-west-1:123456789012:runtime/pdf"}}),
+                                ),
+                                "/secret" => (
+                                    400,
+                                    serde_json::json!({"__type": "AccessDeniedException", "message": "not allowed"}),
+                                ),
+                                _ => (
+                                    400,
+                                    serde_json::json!({"__type": "ParameterNotFound", "message": "no such parameter"}),
+                                ),
+                            };
+                            Ok::<_, std::convert::Infallible>(
+                                hyper::Response::builder()
+                                    .status(status)
+                                    .header("content-type", "application/x-amz-json-1.1")
+                                    .body(Full::new(Bytes::from(reply.to_string())))
+                                    .unwrap(),
+                            )
+                        },
+                    );
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
                 });
             }
         });
@@ -100,12 +140,17 @@ mod tests {
         let source = SsmConfigSource::new(Client::from_conf(config));
         assert_eq!(
             source.get("/agentcore/agents/pdf-adapter/arn").await,
-            Ok(Some("arn:aws:bedrock-agentcore:eu-west-1:123456789012:runtime/pdf".into()))
+            Ok(Some(
+                "arn:aws:bedrock-agentcore:eu-west-1:123456789012:runtime/pdf".into()
+            ))
         );
         assert_eq!(source.get("/gameday/faults/pdf-adapter").await, Ok(None));
         assert_eq!(
             source.get("/secret").await,
-            Err(ConfigError::AccessDenied { key: "/secret".into(), reason: "not allowed".into() })
+            Err(ConfigError::AccessDenied {
+                key: "/secret".into(),
+                reason: "not allowed".into()
+            })
         );
     }
 }

@@ -26,12 +26,18 @@ struct Echo {
 impl AgentClient for Echo {
     async fn invoke(&self, request: AgentRequest) -> Result<AgentOutput, AgentError> {
         self.calls.set(self.calls.get() + 1);
-        Ok(AgentOutput::Text(NormalisedText { trade: request.key.trade, text: "ok".into() }))
+        Ok(AgentOutput::Text(NormalisedText {
+            trade: request.key.trade,
+            text: "ok".into(),
+        }))
     }
 }
 
 fn request(trade: u64, stage: Stage, attempt: u32) -> AgentRequest {
-    let key = IdempotencyKey { trade: TradeId(trade), stage };
+    let key = IdempotencyKey {
+        trade: TradeId(trade),
+        stage,
+    };
     AgentRequest {
         key,
         correlation_id: format!("c-{trade}"),
@@ -45,7 +51,12 @@ fn request(trade: u64, stage: Stage, attempt: u32) -> AgentRequest {
 }
 
 fn config(enabled: bool, seed: u64) -> FaultFlagConfig {
-    FaultFlagConfig { enabled, prefix: "/gameday/faults/".into(), ttl: Duration::from_secs(5), seed }
+    FaultFlagConfig {
+        enabled,
+        prefix: "/gameday/faults/".into(),
+        ttl: Duration::from_secs(5),
+        seed,
+    }
 }
 
 fn flag(fault: AgentFault, expires_at: u64) -> String {
@@ -66,7 +77,10 @@ async fn observe(client: &impl AgentClient, req: AgentRequest) -> Observed {
         Ok(Err(e)) => Err((e.kind().name().to_string(), e.retry_after())),
         Err(_) => Err(("timeout".to_string(), None)),
     };
-    Observed { outcome: result, elapsed: start.elapsed() }
+    Observed {
+        outcome: result,
+        elapsed: start.elapsed(),
+    }
 }
 
 /// The simulation's side: the agent host decides with the same seeded RNG and answers over
@@ -78,7 +92,11 @@ fn simulated(fault: &AgentFault, seed: u64, req: &AgentRequest) -> Observed {
     // Tokio timers fire on whole milliseconds.
     let delay = Duration::from_millis(verdict.delay.as_nanos().div_ceil(1_000_000) as u64);
     let mut headers = http::HeaderMap::new();
-    let ok_body = serde_json::to_vec(&AgentOutput::Text(NormalisedText { trade: req.key.trade, text: "ok".into() })).unwrap();
+    let ok_body = serde_json::to_vec(&AgentOutput::Text(NormalisedText {
+        trade: req.key.trade,
+        text: "ok".into(),
+    }))
+    .unwrap();
     let (status, body): (u16, Vec<u8>) = match verdict.effect {
         Effect::Pass => (200, ok_body),
         Effect::Throttle { retry_after } => {
@@ -89,7 +107,12 @@ fn simulated(fault: &AgentFault, seed: u64, req: &AgentRequest) -> Observed {
             (429, Vec::new())
         }
         Effect::Error { status } => (status, Vec::new()),
-        Effect::Hang => return Observed { outcome: Err(("timeout".into(), None)), elapsed: delay + CALL_TIMEOUT },
+        Effect::Hang => {
+            return Observed {
+                outcome: Err(("timeout".into(), None)),
+                elapsed: delay + CALL_TIMEOUT,
+            };
+        }
         Effect::Malformed => (200, b"{\"garbage\":".to_vec()),
     };
     let status = http::StatusCode::from_u16(status).unwrap();
@@ -97,19 +120,46 @@ fn simulated(fault: &AgentFault, seed: u64, req: &AgentRequest) -> Observed {
         Ok(_) => Ok(()),
         Err(e) => Err((e.kind().name().to_string(), e.retry_after())),
     };
-    Observed { outcome, elapsed: delay }
+    Observed {
+        outcome,
+        elapsed: delay,
+    }
 }
 
 fn faults() -> Vec<AgentFault> {
     vec![
-        AgentFault::Throttle { rate: 0.5, retry_after: Some(Duration::from_millis(1500)) },
-        AgentFault::Throttle { rate: 0.9, retry_after: None },
-        AgentFault::Error { rate: 0.4, status: 503 },
-        AgentFault::Error { rate: 1.0, status: 500 },
-        AgentFault::Error { rate: 0.7, status: 504 },
-        AgentFault::Error { rate: 0.5, status: 403 },
-        AgentFault::Error { rate: 0.5, status: 418 },
-        AgentFault::Latency { delay: Duration::from_millis(800), jitter: Duration::from_millis(200) },
+        AgentFault::Throttle {
+            rate: 0.5,
+            retry_after: Some(Duration::from_millis(1500)),
+        },
+        AgentFault::Throttle {
+            rate: 0.9,
+            retry_after: None,
+        },
+        AgentFault::Error {
+            rate: 0.4,
+            status: 503,
+        },
+        AgentFault::Error {
+            rate: 1.0,
+            status: 500,
+        },
+        AgentFault::Error {
+            rate: 0.7,
+            status: 504,
+        },
+        AgentFault::Error {
+            rate: 0.5,
+            status: 403,
+        },
+        AgentFault::Error {
+            rate: 0.5,
+            status: 418,
+        },
+        AgentFault::Latency {
+            delay: Duration::from_millis(800),
+            jitter: Duration::from_millis(200),
+        },
         AgentFault::Hang { rate: 0.3 },
         AgentFault::Malformed { rate: 0.6 },
     ]
@@ -120,7 +170,10 @@ async fn same_flag_same_behaviour_as_the_simulation() {
     for fault in faults() {
         for seed in [1u64, 42, 9_001] {
             let source = MemoryConfigSource::new();
-            source.set("/gameday/faults/pdf-adapter", flag(fault.clone(), NOW_MS + 60_000));
+            source.set(
+                "/gameday/faults/pdf-adapter",
+                flag(fault.clone(), NOW_MS + 60_000),
+            );
             let clock = ManualWallClock::new(NOW_MS);
             let echo = Echo::default();
             let client = FaultFlagClient::new(&echo, &source, &clock, config(true, seed));
@@ -130,7 +183,10 @@ async fn same_flag_same_behaviour_as_the_simulation() {
                     let req = request(trade, Stage::PdfAdapter, attempt);
                     let expected = simulated(&fault, seed, &req);
                     let observed = observe(&client, req).await;
-                    assert_eq!(observed, expected, "{fault:?} seed {seed} trade {trade} attempt {attempt}");
+                    assert_eq!(
+                        observed, expected,
+                        "{fault:?} seed {seed} trade {trade} attempt {attempt}"
+                    );
                     hits += usize::from(observed.outcome.is_err() || !observed.elapsed.is_zero());
                 }
             }
@@ -143,7 +199,16 @@ async fn same_flag_same_behaviour_as_the_simulation() {
 #[tokio::test(start_paused = true)]
 async fn disabled_decorator_reads_nothing_and_injects_nothing() {
     let source = MemoryConfigSource::new();
-    source.set("/gameday/faults/pdf-adapter", flag(AgentFault::Error { rate: 1.0, status: 503 }, NOW_MS + 60_000));
+    source.set(
+        "/gameday/faults/pdf-adapter",
+        flag(
+            AgentFault::Error {
+                rate: 1.0,
+                status: 503,
+            },
+            NOW_MS + 60_000,
+        ),
+    );
     let clock = ManualWallClock::new(NOW_MS);
     let echo = Echo::default();
     let client = FaultFlagClient::new(&echo, &source, &clock, config(false, 1));
@@ -161,13 +226,25 @@ async fn flags_are_cached_for_the_ttl_then_reread() {
     let echo = Echo::default();
     let client = FaultFlagClient::new(&echo, &source, &clock, config(true, 1));
     assert!(client.invoke(request(1, Stage::TradeMatching, 1)).await.is_ok());
-    source.set("/gameday/faults/trade-matching", flag(AgentFault::Error { rate: 1.0, status: 503 }, NOW_MS + 600_000));
+    source.set(
+        "/gameday/faults/trade-matching",
+        flag(
+            AgentFault::Error {
+                rate: 1.0,
+                status: 503,
+            },
+            NOW_MS + 600_000,
+        ),
+    );
     // Still within the TTL: the cached "no flag" holds.
     tokio::time::advance(Duration::from_secs(4)).await;
     assert!(client.invoke(request(2, Stage::TradeMatching, 1)).await.is_ok());
     assert_eq!(source.reads(), 1);
     tokio::time::advance(Duration::from_secs(2)).await;
-    let err = client.invoke(request(3, Stage::TradeMatching, 1)).await.unwrap_err();
+    let err = client
+        .invoke(request(3, Stage::TradeMatching, 1))
+        .await
+        .unwrap_err();
     assert_eq!(err, AgentError::Unavailable { status: 503 });
     assert_eq!(source.reads(), 2);
     // Flags are per agent: another agent is read separately and unaffected.
@@ -178,7 +255,10 @@ async fn flags_are_cached_for_the_ttl_then_reread() {
 #[tokio::test(start_paused = true)]
 async fn expired_and_unreadable_flags_inject_nothing() {
     let source = MemoryConfigSource::new();
-    source.set("/gameday/faults/trade-matching", flag(AgentFault::Malformed { rate: 1.0 }, NOW_MS + 1_000));
+    source.set(
+        "/gameday/faults/trade-matching",
+        flag(AgentFault::Malformed { rate: 1.0 }, NOW_MS + 1_000),
+    );
     source.set("/gameday/faults/pdf-adapter", "{not json");
     let clock = Arc::new(ManualWallClock::new(NOW_MS));
     let echo = Echo::default();
@@ -195,7 +275,10 @@ async fn expired_and_unreadable_flags_inject_nothing() {
 #[tokio::test(start_paused = true)]
 async fn hang_pends_until_the_callers_timeout() {
     let source = MemoryConfigSource::new();
-    source.set("/gameday/faults/exception-management", flag(AgentFault::Hang { rate: 1.0 }, NOW_MS + 600_000));
+    source.set(
+        "/gameday/faults/exception-management",
+        flag(AgentFault::Hang { rate: 1.0 }, NOW_MS + 600_000),
+    );
     let clock = ManualWallClock::new(NOW_MS);
     let echo = Echo::default();
     let client = FaultFlagClient::new(&echo, &source, &clock, config(true, 1));

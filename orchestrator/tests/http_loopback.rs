@@ -22,7 +22,9 @@ use tokio::task::LocalSet;
 async fn local<F: Future<Output = ()>>(body: F) {
     LocalSet::new()
         .run_until(async {
-            tokio::time::timeout(Duration::from_secs(20), body).await.expect("test finished in time")
+            tokio::time::timeout(Duration::from_secs(20), body)
+                .await
+                .expect("test finished in time")
         })
         .await
 }
@@ -56,19 +58,28 @@ where
             });
         }
     });
-    Server { addr, accepted, closed }
+    Server {
+        addr,
+        accepted,
+        closed,
+    }
 }
 
 /// One server hosting all four reference agents; returns it with the services for inspection.
 async fn reference_server(generator: Generator) -> (Server, Rc<RefCell<BTreeMap<Stage, AgentService>>>) {
-    let services: BTreeMap<Stage, AgentService> =
-        Stage::ALL.into_iter().map(|s| (s, AgentService::new(s, generator))).collect();
+    let services: BTreeMap<Stage, AgentService> = Stage::ALL
+        .into_iter()
+        .map(|s| (s, AgentService::new(s, generator)))
+        .collect();
     let services = Rc::new(RefCell::new(services));
     let shared = Rc::clone(&services);
     let server = spawn_server(move |req: AgentRequest| {
         let answer = match shared.borrow_mut().get_mut(&req.stage()) {
             Some(service) => service.handle(&req),
-            None => Err(AgentError::Rejected { status: 404, reason: "no such agent".into() }),
+            None => Err(AgentError::Rejected {
+                status: 404,
+                reason: "no such agent".into(),
+            }),
         };
         async move { Reply::Answer(answer) }
     })
@@ -87,7 +98,15 @@ fn request(trade: TradeId, stage: Stage, attempt: u32, input: AgentInput) -> Age
 
 fn text_request(attempt: u32) -> AgentRequest {
     let trade = TradeId(1);
-    request(trade, Stage::TradeExtraction, attempt, AgentInput::Text(NormalisedText { trade, text: String::new() }))
+    request(
+        trade,
+        Stage::TradeExtraction,
+        attempt,
+        AgentInput::Text(NormalisedText {
+            trade,
+            text: String::new(),
+        }),
+    )
 }
 
 /// A call to trade-matching, whose answers are match results.
@@ -107,13 +126,15 @@ async fn four_stage_trades_by_hand_over_keep_alive_connections() {
         for id in 0..24 {
             let trade = TradeId(id);
             let doc = generator.document(trade);
-            let Ok(AgentOutput::Text(text)) =
-                client.invoke(request(trade, Stage::PdfAdapter, 1, AgentInput::Document(doc))).await
+            let Ok(AgentOutput::Text(text)) = client
+                .invoke(request(trade, Stage::PdfAdapter, 1, AgentInput::Document(doc)))
+                .await
             else {
                 panic!("pdf-adapter failed for {trade}")
             };
-            let Ok(AgentOutput::Record(record)) =
-                client.invoke(request(trade, Stage::TradeExtraction, 1, AgentInput::Text(text))).await
+            let Ok(AgentOutput::Record(record)) = client
+                .invoke(request(trade, Stage::TradeExtraction, 1, AgentInput::Text(text)))
+                .await
             else {
                 panic!("extraction failed for {trade}")
             };
@@ -130,15 +151,28 @@ async fn four_stage_trades_by_hand_over_keep_alive_connections() {
 
             let reason = match &result {
                 MatchResult::Matched => None,
-                MatchResult::Mismatched { fields } => Some(ExceptionReason::Mismatch { fields: fields.clone() }),
+                MatchResult::Mismatched { fields } => Some(ExceptionReason::Mismatch {
+                    fields: fields.clone(),
+                }),
                 MatchResult::Unmatched => Some(ExceptionReason::Unmatched),
             };
             if let Some(reason) = reason {
-                let exception = ExceptionRequest { trade, reason: reason.clone(), record: Some(record) };
+                let exception = ExceptionRequest {
+                    trade,
+                    reason: reason.clone(),
+                    record: Some(record),
+                };
                 let answer = client
-                    .invoke(request(trade, Stage::ExceptionManagement, 1, AgentInput::Exception(exception)))
+                    .invoke(request(
+                        trade,
+                        Stage::ExceptionManagement,
+                        1,
+                        AgentInput::Exception(exception),
+                    ))
                     .await;
-                let Ok(AgentOutput::Case(case)) = answer else { panic!("exception-management failed: {answer:?}") };
+                let Ok(AgentOutput::Case(case)) = answer else {
+                    panic!("exception-management failed: {answer:?}")
+                };
                 assert_eq!((case.trade, case.reason), (trade, reason));
                 assert!(case.queue.starts_with("ops-"), "{}", case.queue);
             }
@@ -148,12 +182,23 @@ async fn four_stage_trades_by_hand_over_keep_alive_connections() {
         assert!(outcomes.values().any(|r| *r != MatchResult::Matched));
         let services = services.borrow();
         for service in services.values() {
-            assert!(service.applied().values().all(|&n| n == 1), "{} applied twice", service.stage());
+            assert!(
+                service.applied().values().all(|&n| n == 1),
+                "{} applied twice",
+                service.stage()
+            );
         }
         let opened_cases = services[&Stage::ExceptionManagement].cases().len();
-        assert_eq!(opened_cases, outcomes.values().filter(|r| **r != MatchResult::Matched).count());
+        assert_eq!(
+            opened_cases,
+            outcomes.values().filter(|r| **r != MatchResult::Matched).count()
+        );
         // One keep-alive connection per agent (the pool is per agent), reused for every trade.
-        assert_eq!(server.accepted.get(), 4, "sequential calls share one connection per agent");
+        assert_eq!(
+            server.accepted.get(),
+            4,
+            "sequential calls share one connection per agent"
+        );
         assert_eq!(client.connections_opened(), 4);
         for stage in Stage::ALL {
             assert_eq!(client.idle_connections(stage), 1, "{stage}");
@@ -166,15 +211,23 @@ async fn four_stage_trades_by_hand_over_keep_alive_connections() {
 async fn every_error_class_round_trips() {
     local(async {
         let errors = vec![
-            AgentError::Throttled { retry_after: Some(Duration::from_secs(3)) },
+            AgentError::Throttled {
+                retry_after: Some(Duration::from_secs(3)),
+            },
             AgentError::Throttled { retry_after: None },
             AgentError::Unavailable { status: 503 },
             AgentError::Unavailable { status: 500 },
             AgentError::Timeout,
             AgentError::AccessDenied { status: 401 },
             AgentError::AccessDenied { status: 403 },
-            AgentError::Rejected { status: 422, reason: "line 6: field `NOTIONAL`".into() },
-            AgentError::Rejected { status: 409, reason: String::new() },
+            AgentError::Rejected {
+                status: 422,
+                reason: "line 6: field `NOTIONAL`".into(),
+            },
+            AgentError::Rejected {
+                status: 409,
+                reason: String::new(),
+            },
         ];
         let table = Rc::new(errors.clone());
         let server = spawn_server(move |req: AgentRequest| {
@@ -186,7 +239,11 @@ async fn every_error_class_round_trips() {
         for (i, expected) in errors.into_iter().enumerate() {
             assert_eq!(client.invoke(text_request(i as u32)).await, Err(expected));
         }
-        assert_eq!(server.accepted.get(), 1, "error answers keep the connection alive");
+        assert_eq!(
+            server.accepted.get(),
+            1,
+            "error answers keep the connection alive"
+        );
     })
     .await
 }
@@ -203,8 +260,14 @@ async fn malformed_or_mistyped_answers_are_protocol_errors() {
         })
         .await;
         let client = HttpAgentClient::new(TcpConnector::single(server.addr));
-        assert!(matches!(client.invoke(text_request(1)).await, Err(AgentError::Protocol(_))));
-        assert!(matches!(client.invoke(text_request(2)).await, Err(AgentError::Protocol(_))));
+        assert!(matches!(
+            client.invoke(text_request(1)).await,
+            Err(AgentError::Protocol(_))
+        ));
+        assert!(matches!(
+            client.invoke(text_request(2)).await,
+            Err(AgentError::Protocol(_))
+        ));
     })
     .await
 }
@@ -231,7 +294,11 @@ async fn connections_are_reused_and_concurrent_calls_get_their_own() {
         for attempt in 4..14 {
             assert_eq!(client.invoke(matching_request(attempt)).await, ok);
         }
-        assert_eq!(server.accepted.get(), 3, "sequential calls reuse pooled connections");
+        assert_eq!(
+            server.accepted.get(),
+            3,
+            "sequential calls reuse pooled connections"
+        );
         assert_eq!(client.connections_opened(), 3);
     })
     .await
@@ -263,10 +330,16 @@ async fn a_connection_dropped_mid_request_is_a_connect_error() {
         let closed_addr = closed.local_addr().expect("addr");
         drop(closed);
         let client = HttpAgentClient::new(TcpConnector::single(closed_addr));
-        assert!(matches!(client.invoke(text_request(1)).await, Err(AgentError::Connect(_))));
+        assert!(matches!(
+            client.invoke(text_request(1)).await,
+            Err(AgentError::Connect(_))
+        ));
         // An agent the connector has no address for.
         let client = HttpAgentClient::new(TcpConnector::new(BTreeMap::new()));
-        assert!(matches!(client.invoke(text_request(1)).await, Err(AgentError::Connect(_))));
+        assert!(matches!(
+            client.invoke(text_request(1)).await,
+            Err(AgentError::Connect(_))
+        ));
     })
     .await
 }
@@ -288,7 +361,11 @@ async fn after_a_hang_and_a_caller_timeout_the_next_call_uses_a_fresh_connection
         assert_eq!(server.accepted.get(), 1);
         let hung = tokio::time::timeout(Duration::from_millis(150), client.invoke(matching_request(2))).await;
         assert!(hung.is_err(), "the hanging call must not answer");
-        assert_eq!(client.idle_connections(Stage::TradeMatching), 0, "the hung connection is not pooled");
+        assert_eq!(
+            client.idle_connections(Stage::TradeMatching),
+            0,
+            "the hung connection is not pooled"
+        );
         // The client closed the hung connection, and the server noticed: a hung request
         // does not pin its connection forever.
         for _ in 0..100 {

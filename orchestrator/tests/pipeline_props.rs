@@ -20,8 +20,8 @@ use gameday_orchestrator::agent::{
     AgentClient, AgentError, AgentInput, AgentOutput, AgentRequest, ErrorKind,
 };
 use gameday_orchestrator::domain::{
-    Date, ExceptionCase, Field, IdempotencyKey, MatchResult, NormalisedText, Outcome, Severity,
-    Side, Stage, TradeDocument, TradeId, TradeRecord,
+    Date, ExceptionCase, Field, IdempotencyKey, MatchResult, NormalisedText, Outcome, Severity, Side, Stage,
+    TradeDocument, TradeId, TradeRecord,
 };
 use gameday_orchestrator::event::{Event, Observer};
 use gameday_orchestrator::journal::{Journal, MemoryJournal};
@@ -31,7 +31,10 @@ use proptest::prelude::*;
 use tokio::time::Instant;
 
 fn cases() -> u32 {
-    std::env::var("GAMEDAY_PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(256)
+    std::env::var("GAMEDAY_PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(256)
 }
 
 /// What one agent call does.
@@ -54,13 +57,18 @@ fn fate() -> impl Strategy<Value = Fate> {
 
 fn error_of(kind: ErrorKind) -> AgentError {
     match kind {
-        ErrorKind::Throttled => AgentError::Throttled { retry_after: Some(Duration::from_millis(300)) },
+        ErrorKind::Throttled => AgentError::Throttled {
+            retry_after: Some(Duration::from_millis(300)),
+        },
         ErrorKind::Unavailable => AgentError::Unavailable { status: 503 },
         ErrorKind::Timeout => AgentError::Timeout,
         ErrorKind::Connect => AgentError::Connect("refused".into()),
         ErrorKind::Protocol => AgentError::Protocol("garbage".into()),
         ErrorKind::AccessDenied => AgentError::AccessDenied { status: 403 },
-        ErrorKind::Rejected => AgentError::Rejected { status: 400, reason: "bad".into() },
+        ErrorKind::Rejected => AgentError::Rejected {
+            status: 400,
+            reason: "bad".into(),
+        },
     }
 }
 
@@ -78,7 +86,11 @@ struct FatefulAgent {
 
 impl FatefulAgent {
     fn answer(&self, input: &AgentInput) -> AgentOutput {
-        let d = Date { year: 2025, month: 6, day: 30 };
+        let d = Date {
+            year: 2025,
+            month: 6,
+            day: 30,
+        };
         match input {
             AgentInput::Document(doc) => AgentOutput::Text(NormalisedText {
                 trade: doc.trade,
@@ -95,7 +107,9 @@ impl FatefulAgent {
                 settlement_date: d,
             }),
             AgentInput::Record(r) if self.mismatched.contains(&r.trade.0) => {
-                AgentOutput::Match(MatchResult::Mismatched { fields: vec![Field::Counterparty] })
+                AgentOutput::Match(MatchResult::Mismatched {
+                    fields: vec![Field::Counterparty],
+                })
             }
             AgentInput::Record(_) => AgentOutput::Match(MatchResult::Matched),
             AgentInput::Exception(req) => AgentOutput::Case(ExceptionCase {
@@ -113,9 +127,15 @@ impl AgentClient for FatefulAgent {
         let key = request.key;
         self.invoked.borrow_mut().push((key, request.attempt));
         let journaled = self.journal.outcome(key.trade).is_some()
-            || self.journal.entry(key.trade).is_some_and(|e| e.outputs.contains_key(&key.stage));
+            || self
+                .journal
+                .entry(key.trade)
+                .is_some_and(|e| e.outputs.contains_key(&key.stage));
         if journaled {
-            self.violations.borrow_mut().push(format!("{key} attempt {} after its output was journaled", request.attempt));
+            self.violations.borrow_mut().push(format!(
+                "{key} attempt {} after its output was journaled",
+                request.attempt
+            ));
         }
         let i = self.next.get();
         self.next.set(i + 1);
@@ -125,8 +145,13 @@ impl AgentClient for FatefulAgent {
             Fate::Answer => Ok(self.answer(&request.input)),
             Fate::Fail(kind) => Err(error_of(kind)),
             // A text is the wrong type for every stage but the first; there, a match result is.
-            Fate::WrongType if key.stage == Stage::PdfAdapter => Ok(AgentOutput::Match(MatchResult::Unmatched)),
-            Fate::WrongType => Ok(AgentOutput::Text(NormalisedText { trade: key.trade, text: String::new() })),
+            Fate::WrongType if key.stage == Stage::PdfAdapter => {
+                Ok(AgentOutput::Match(MatchResult::Unmatched))
+            }
+            Fate::WrongType => Ok(AgentOutput::Text(NormalisedText {
+                trade: key.trade,
+                text: String::new(),
+            })),
             Fate::Hang => std::future::pending().await,
         }
     }
@@ -162,15 +187,17 @@ fn case() -> impl Strategy<Value = Case> {
         any::<bool>(),
         any::<u64>(),
     )
-        .prop_map(|(fates, trades, mismatched, max_attempts, jitter, small_breaker, seed)| Case {
-            fates,
-            trades,
-            mismatched,
-            max_attempts,
-            jitter,
-            small_breaker,
-            seed,
-        })
+        .prop_map(
+            |(fates, trades, mismatched, max_attempts, jitter, small_breaker, seed)| Case {
+                fates,
+                trades,
+                mismatched,
+                max_attempts,
+                jitter,
+                small_breaker,
+                seed,
+            },
+        )
 }
 
 fn policy(case: &Case) -> PolicyConfig {
@@ -247,7 +274,12 @@ fn run(case: &Case) -> Run {
             .await
     });
     let events = log.0.borrow().clone();
-    Run { returned, journal, agent, events }
+    Run {
+        returned,
+        journal,
+        agent,
+        events,
+    }
 }
 
 /// A run that crashes after `crash_after` and resumes every unfinished trade in a new
@@ -281,13 +313,23 @@ fn crash_run(case: &Case, crash_after: Duration) -> CrashRun {
     let config = PipelineConfig::uniform(policy(case), case.seed);
     let (resumed, pending_at_crash) = rt.block_on(async {
         let first = Rc::new(
-            Pipeline::new(config.clone(), agent.clone(), journal.clone(), log1.clone(), Instant::now())
-                .expect("valid policy"),
+            Pipeline::new(
+                config.clone(),
+                agent.clone(),
+                journal.clone(),
+                log1.clone(),
+                Instant::now(),
+            )
+            .expect("valid policy"),
         );
         let local = tokio::task::LocalSet::new();
         for t in 1..=case.trades {
             let p = first.clone();
-            let doc = TradeDocument { trade: TradeId(t), correlation_id: format!("c{t}"), bytes: b"trade".to_vec() };
+            let doc = TradeDocument {
+                trade: TradeId(t),
+                correlation_id: format!("c{t}"),
+                bytes: b"trade".to_vec(),
+            };
             local.spawn_local(async move { p.submit(doc).await });
         }
         local.run_until(tokio::time::sleep(crash_after)).await;
@@ -295,8 +337,14 @@ fn crash_run(case: &Case, crash_after: Duration) -> CrashRun {
         drop(first);
 
         let second = Rc::new(
-            Pipeline::new(config, agent.clone(), journal.clone(), log2.clone(), Instant::now())
-                .expect("valid policy"),
+            Pipeline::new(
+                config,
+                agent.clone(),
+                journal.clone(),
+                log2.clone(),
+                Instant::now(),
+            )
+            .expect("valid policy"),
         );
         let pending = second.unfinished();
         let count = pending.len();
@@ -322,7 +370,14 @@ fn crash_run(case: &Case, crash_after: Duration) -> CrashRun {
     });
     let first = log1.0.borrow().clone();
     let second = log2.0.borrow().clone();
-    CrashRun { journal, agent, first, second, resumed, pending_at_crash }
+    CrashRun {
+        journal,
+        agent,
+        first,
+        second,
+        resumed,
+        pending_at_crash,
+    }
 }
 
 proptest! {

@@ -9,9 +9,9 @@ use gameday_orchestrator::agent::{AgentError, ErrorKind};
 use gameday_orchestrator::domain::Stage;
 use gameday_orchestrator::event::{Event, GiveUp};
 use gameday_orchestrator::resilience::{
-    Admission, AgentPolicy, Backoff, Breaker, BreakerConfig, BreakerPermit, BreakerState,
-    BudgetConfig, Failure, Jitter, PolicyConfig, RateLimitConfig, RetryBudget, RetryConfig,
-    RetryDecision, SlowCallConfig, TokenBucket, TransitionCause,
+    Admission, AgentPolicy, Backoff, Breaker, BreakerConfig, BreakerPermit, BreakerState, BudgetConfig,
+    Failure, Jitter, PolicyConfig, RateLimitConfig, RetryBudget, RetryConfig, RetryDecision, SlowCallConfig,
+    TokenBucket, TransitionCause,
 };
 use proptest::prelude::*;
 use rand::SeedableRng;
@@ -19,8 +19,14 @@ use rand_chacha::ChaCha8Rng;
 use tokio::time::Instant;
 
 fn cases(default: u32) -> ProptestConfig {
-    let n = std::env::var("GAMEDAY_PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(default);
-    ProptestConfig { cases: n, ..ProptestConfig::default() }
+    let n = std::env::var("GAMEDAY_PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default);
+    ProptestConfig {
+        cases: n,
+        ..ProptestConfig::default()
+    }
 }
 
 fn jitter() -> impl Strategy<Value = Jitter> {
@@ -115,7 +121,15 @@ struct RefBreaker {
 
 impl RefBreaker {
     fn new(c: &BreakerConfig) -> Self {
-        RefBreaker { c: c.clone(), state: BreakerState::Closed, open_until: None, history: vec![], admitted: 0, succeeded: 0, epoch: 0 }
+        RefBreaker {
+            c: c.clone(),
+            state: BreakerState::Closed,
+            open_until: None,
+            history: vec![],
+            admitted: 0,
+            succeeded: 0,
+            epoch: 0,
+        }
     }
     fn set(&mut self, s: BreakerState) {
         self.state = s;
@@ -182,11 +196,21 @@ impl RefBreaker {
 #[derive(Debug, Clone)]
 enum BOp {
     /// Advance the clock, then make a call that ends at once.
-    Call { advance_ms: u64, failed: bool, latency_ms: u64 },
+    Call {
+        advance_ms: u64,
+        failed: bool,
+        latency_ms: u64,
+    },
     /// Admit a call and keep it in flight.
-    Hold { advance_ms: u64 },
+    Hold {
+        advance_ms: u64,
+    },
     /// Finish the in-flight call at this index (modulo), late.
-    Finish { index: usize, failed: bool, latency_ms: u64 },
+    Finish {
+        index: usize,
+        failed: bool,
+        latency_ms: u64,
+    },
     Force,
     Release,
 }
@@ -202,7 +226,13 @@ fn bop() -> impl Strategy<Value = BOp> {
 }
 
 fn breaker_config() -> impl Strategy<Value = BreakerConfig> {
-    (1u32..12, 1u32..=100, 1u64..20, 1u32..5, prop::option::of((1u64..400, 1u32..=100)))
+    (
+        1u32..12,
+        1u32..=100,
+        1u64..20,
+        1u32..5,
+        prop::option::of((1u64..400, 1u32..=100)),
+    )
         .prop_flat_map(|(window, rate_pct, open_s, probes, slow)| {
             (1..=window).prop_map(move |min_calls| BreakerConfig {
                 failure_rate: f64::from(rate_pct) / 100.0,
@@ -210,7 +240,10 @@ fn breaker_config() -> impl Strategy<Value = BreakerConfig> {
                 min_calls,
                 open_for: Duration::from_secs(open_s),
                 half_open_probes: probes,
-                slow_call: slow.map(|(ms, pct)| SlowCallConfig { threshold: Duration::from_millis(ms), rate: f64::from(pct) / 100.0 }),
+                slow_call: slow.map(|(ms, pct)| SlowCallConfig {
+                    threshold: Duration::from_millis(ms),
+                    rate: f64::from(pct) / 100.0,
+                }),
             })
         })
 }
@@ -427,9 +460,17 @@ proptest! {
 #[derive(Debug, Clone)]
 enum POp {
     /// Advance the clock, then run one step of sequence `seq`.
-    Step { seq: usize, advance_ms: u64, outcome: u8 },
-    Force { advance_ms: u64 },
-    Release { advance_ms: u64 },
+    Step {
+        seq: usize,
+        advance_ms: u64,
+        outcome: u8,
+    },
+    Force {
+        advance_ms: u64,
+    },
+    Release {
+        advance_ms: u64,
+    },
 }
 
 /// Where one call sequence (one trade at one stage) stands.
@@ -441,9 +482,17 @@ enum Seq {
 }
 
 fn policy_config() -> impl Strategy<Value = PolicyConfig> {
-    (breaker_config(), jitter(), 1u32..6, 0.5f64..50.0, 1u32..6, 1u64..500, 5u32..60)
-        .prop_map(|(breaker, jitter, max_attempts, per_second, burst, max_wait_ms, capacity)| {
-            PolicyConfig {
+    (
+        breaker_config(),
+        jitter(),
+        1u32..6,
+        0.5f64..50.0,
+        1u32..6,
+        1u64..500,
+        5u32..60,
+    )
+        .prop_map(
+            |(breaker, jitter, max_attempts, per_second, burst, max_wait_ms, capacity)| PolicyConfig {
                 breaker,
                 retry: RetryConfig {
                     jitter,
@@ -452,11 +501,20 @@ fn policy_config() -> impl Strategy<Value = PolicyConfig> {
                     max_delay: Duration::from_secs(2),
                     ..RetryConfig::default()
                 },
-                rate_limit: RateLimitConfig { per_second, burst, max_wait: Duration::from_millis(max_wait_ms) },
-                budget: BudgetConfig { capacity, retry_cost: 5, timeout_cost: 10, success_refund: 1 },
+                rate_limit: RateLimitConfig {
+                    per_second,
+                    burst,
+                    max_wait: Duration::from_millis(max_wait_ms),
+                },
+                budget: BudgetConfig {
+                    capacity,
+                    retry_cost: 5,
+                    timeout_cost: 10,
+                    success_refund: 1,
+                },
                 ..PolicyConfig::default()
-            }
-        })
+            },
+        )
 }
 
 fn agent_error(outcome: u8) -> Option<AgentError> {
@@ -464,8 +522,13 @@ fn agent_error(outcome: u8) -> Option<AgentError> {
         0..=2 => None,
         3 => Some(AgentError::Unavailable { status: 503 }),
         4 => Some(AgentError::Timeout),
-        5 => Some(AgentError::Throttled { retry_after: Some(Duration::from_millis(u64::from(outcome) * 20)) }),
-        6 => Some(AgentError::Rejected { status: 400, reason: "bad".into() }),
+        5 => Some(AgentError::Throttled {
+            retry_after: Some(Duration::from_millis(u64::from(outcome) * 20)),
+        }),
+        6 => Some(AgentError::Rejected {
+            status: 400,
+            reason: "bad".into(),
+        }),
         _ => Some(AgentError::Connect("reset".into())),
     }
 }

@@ -77,18 +77,11 @@ impl ScenarioError {
         let start = floor_char_boundary(source, span.start.min(source.len()));
         let end = floor_char_boundary(source, span.end.clamp(start, source.len()));
         let line_start = source[..start].rfind('\n').map_or(0, |i| i + 1);
-        let line_end = source[start..]
-            .find('\n')
-            .map_or(source.len(), |i| start + i);
+        let line_end = source[start..].find('\n').map_or(source.len(), |i| start + i);
         let line = source[..start].matches('\n').count() + 1;
         let column = source[line_start..start].chars().count() + 1;
-        let text = source[line_start..line_end]
-            .trim_end_matches('\r')
-            .to_string();
-        let width = source[start..end.min(line_end).max(start)]
-            .chars()
-            .count()
-            .max(1);
+        let text = source[line_start..line_end].trim_end_matches('\r').to_string();
+        let width = source[start..end.min(line_end).max(start)].chars().count().max(1);
         ScenarioError {
             path: path.to_path_buf(),
             line,
@@ -125,11 +118,7 @@ impl fmt::Display for ScenarioError {
         let Some(snippet) = &self.snippet else {
             return write!(f, "{path}: error: {}", self.message);
         };
-        write!(
-            f,
-            "{path}:{}:{}: error: {}",
-            self.line, self.column, self.message
-        )?;
+        write!(f, "{path}:{}:{}: error: {}", self.line, self.column, self.message)?;
         let number = self.line.to_string();
         let gutter = " ".repeat(number.len());
         // Tabs keep their width in the caret line so the caret stays under its text.

@@ -35,7 +35,10 @@ pub struct Workload {
 
 impl Default for Workload {
     fn default() -> Self {
-        Workload { rate: 20.0, mismatch_ratio: 0.1 }
+        Workload {
+            rate: 20.0,
+            mismatch_ratio: 0.1,
+        }
     }
 }
 
@@ -66,7 +69,10 @@ impl Target {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum FaultKind {
     /// The agent answers 429 with `Retry-After` (whole seconds, rounded up) when set.
-    Throttle { rate: f64, retry_after: Option<Duration> },
+    Throttle {
+        rate: f64,
+        retry_after: Option<Duration>,
+    },
     /// The agent answers with this HTTP status (5xx by default 503).
     Error { rate: f64, status: u16 },
     /// The agent answers after an added delay, uniform in `delay ± jitter`.

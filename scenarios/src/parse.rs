@@ -53,12 +53,7 @@ fn share(v: f64) -> bool {
 }
 
 impl Cx<'_> {
-    fn err(
-        &self,
-        span: Range<usize>,
-        kind: ErrorKind,
-        message: impl Into<String>,
-    ) -> ScenarioError {
+    fn err(&self, span: Range<usize>, kind: ErrorKind, message: impl Into<String>) -> ScenarioError {
         ScenarioError::at(self.source, self.path, span, kind, message)
     }
 
@@ -114,11 +109,7 @@ impl Cx<'_> {
             )
         })?;
         if name.get().trim().is_empty() {
-            return Err(self.err(
-                name.span(),
-                ErrorKind::WrongType,
-                "expected a non-empty name",
-            ));
+            return Err(self.err(name.span(), ErrorKind::WrongType, "expected a non-empty name"));
         }
         let duration = raw.duration.as_ref().ok_or_else(|| {
             self.err(
@@ -178,10 +169,7 @@ impl Cx<'_> {
                 return Err(self.err(
                     ratio.span(),
                     ErrorKind::OutOfRange,
-                    format!(
-                        "expected a share between 0 and 1, found {}",
-                        w.mismatch_ratio
-                    ),
+                    format!("expected a share between 0 and 1, found {}", w.mismatch_ratio),
                 ));
             }
         }
@@ -234,13 +222,7 @@ impl Cx<'_> {
                     &mut p.retry.max_delay,
                     d,
                 );
-                set(
-                    &mut spans,
-                    "retry.jitter",
-                    &r.jitter,
-                    &mut p.retry.jitter,
-                    jitter,
-                );
+                set(&mut spans, "retry.jitter", &r.jitter, &mut p.retry.jitter, jitter);
                 set(
                     &mut spans,
                     "retry.max_retry_after",
@@ -334,13 +316,7 @@ impl Cx<'_> {
             }
             if let Some(t) = &raw.timeout {
                 spans.insert("timeout", t.span());
-                set(
-                    &mut spans,
-                    "timeout.call",
-                    &t.get().call,
-                    &mut p.timeout.call,
-                    d,
-                );
+                set(&mut spans, "timeout.call", &t.get().call, &mut p.timeout.call, d);
             }
             if let Some(q) = &raw.budget {
                 spans.insert("budget", q.span());
@@ -459,10 +435,7 @@ impl Cx<'_> {
                 return Err(self.err(
                     r.span(),
                     ErrorKind::OutOfRange,
-                    format!(
-                        "expected a share of calls between 0 and 1, found {}",
-                        r.get()
-                    ),
+                    format!("expected a share of calls between 0 and 1, found {}", r.get()),
                 ));
             }
             Some(r) => *r.get(),
@@ -545,10 +518,7 @@ impl Cx<'_> {
     fn target(&self, raw: &Sp<String>, kind: RawFaultKind) -> Result<Target, ScenarioError> {
         let name = raw.get().as_str();
         let crash = kind == RawFaultKind::Crash;
-        let mut valid: Vec<String> = Stage::ALL
-            .iter()
-            .map(|s| format!("`{}`", s.name()))
-            .collect();
+        let mut valid: Vec<String> = Stage::ALL.iter().map(|s| format!("`{}`", s.name())).collect();
         if crash {
             valid.push("`orchestrator`".into());
         }
@@ -567,19 +537,12 @@ impl Cx<'_> {
             (None, _) => Err(self.err(
                 raw.span(),
                 ErrorKind::UnknownTarget,
-                format!(
-                    "unknown target {name:?}; expected one of {}",
-                    valid.join(", ")
-                ),
+                format!("unknown target {name:?}; expected one of {}", valid.join(", ")),
             )),
         }
     }
 
-    fn expect(
-        &self,
-        raw: Option<&Sp<RawExpect>>,
-        no_faults: bool,
-    ) -> Result<Expect, ScenarioError> {
+    fn expect(&self, raw: Option<&Sp<RawExpect>>, no_faults: bool) -> Result<Expect, ScenarioError> {
         let mut x = Expect::default();
         let Some(raw) = raw.map(Sp::get) else {
             return Ok(x);
@@ -588,10 +551,7 @@ impl Cx<'_> {
             let mut agents = Vec::new();
             for name in list.get() {
                 let stage = Stage::from_name(name.get()).ok_or_else(|| {
-                    let valid: Vec<_> = Stage::ALL
-                        .iter()
-                        .map(|s| format!("`{}`", s.name()))
-                        .collect();
+                    let valid: Vec<_> = Stage::ALL.iter().map(|s| format!("`{}`", s.name())).collect();
                     self.err(
                         name.span(),
                         ErrorKind::UnknownAgent,
@@ -627,9 +587,7 @@ impl Cx<'_> {
                 return Err(self.err(
                     a.span(),
                     ErrorKind::OutOfRange,
-                    format!(
-                        "expected a ratio of at least 1 (calls made / calls needed), found {v}"
-                    ),
+                    format!("expected a ratio of at least 1 (calls made / calls needed), found {v}"),
                 ));
             }
             x.max_amplification = Some(v);
@@ -706,10 +664,7 @@ fn one_line(s: &str) -> String {
 fn plain_types(message: &str) -> String {
     [
         ("expected u16", "expected a whole number from 0 to 65535"),
-        (
-            "expected u32",
-            "expected a whole number from 0 to 4294967295",
-        ),
+        ("expected u32", "expected a whole number from 0 to 4294967295"),
         (
             "expected u64",
             "expected a whole number from 0 to 9223372036854775807",

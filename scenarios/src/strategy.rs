@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use gameday_orchestrator::domain::Stage;
 use gameday_orchestrator::resilience::{
-    BreakerConfig, BudgetConfig, Jitter, PolicyConfig, RateLimitConfig, RetryConfig,
-    SlowCallConfig, TimeoutConfig,
+    BreakerConfig, BudgetConfig, Jitter, PolicyConfig, RateLimitConfig, RetryConfig, SlowCallConfig,
+    TimeoutConfig,
 };
 use proptest::prelude::*;
 use proptest::sample::subsequence;
@@ -64,10 +64,7 @@ pub fn arb_scenario() -> impl Strategy<Value = Scenario> {
 }
 
 pub fn arb_workload() -> impl Strategy<Value = Workload> {
-    (0.1f64..500.0, 0.0f64..=1.0).prop_map(|(rate, mismatch_ratio)| Workload {
-        rate,
-        mismatch_ratio,
-    })
+    (0.1f64..500.0, 0.0f64..=1.0).prop_map(|(rate, mismatch_ratio)| Workload { rate, mismatch_ratio })
 }
 
 /// A policy that `PolicyConfig::validate` accepts.
@@ -102,15 +99,13 @@ pub fn arb_policy() -> impl Strategy<Value = PolicyConfig> {
             )
         })
         .prop_map(
-            |(failure_rate, window, min_calls, open_for, half_open_probes, slow_call)| {
-                BreakerConfig {
-                    failure_rate,
-                    window,
-                    min_calls,
-                    open_for,
-                    half_open_probes,
-                    slow_call,
-                }
+            |(failure_rate, window, min_calls, open_for, half_open_probes, slow_call)| BreakerConfig {
+                failure_rate,
+                window,
+                min_calls,
+                open_for,
+                half_open_probes,
+                slow_call,
             },
         );
     let rate_limit = (0.1f64..1_000.0, 1u32..=1_000, arb_duration_ms(0, 10_000)).prop_map(
@@ -129,15 +124,15 @@ pub fn arb_policy() -> impl Strategy<Value = PolicyConfig> {
             success_refund,
         },
     );
-    (retry, breaker, rate_limit, timeout, budget).prop_map(
-        |(retry, breaker, rate_limit, timeout, budget)| PolicyConfig {
+    (retry, breaker, rate_limit, timeout, budget).prop_map(|(retry, breaker, rate_limit, timeout, budget)| {
+        PolicyConfig {
             retry,
             breaker,
             rate_limit,
             timeout,
             budget,
-        },
-    )
+        }
+    })
 }
 
 /// Any fault kind with valid parameters.
@@ -184,9 +179,8 @@ pub fn arb_fault(run: Duration) -> impl Strategy<Value = Fault> {
 
 /// Expectations; `detect_within` and `recover_within` only when there are faults to time.
 pub fn arb_expect(has_faults: bool) -> impl Strategy<Value = Expect> {
-    let timed = move || {
-        prop::option::of(arb_duration_ms(1, 600_000)).prop_map(move |d| d.filter(|_| has_faults))
-    };
+    let timed =
+        move || prop::option::of(arb_duration_ms(1, 600_000)).prop_map(move |d| d.filter(|_| has_faults));
     (
         prop::option::of(subsequence(Stage::ALL.to_vec(), 0..=4)),
         timed(),

@@ -137,8 +137,16 @@ pub fn arb_swarm(config: &SwarmConfig) -> impl Strategy<Value = Swarm> + use<> {
     let targets = config.targets.clone();
     let nk = kinds.len().max(1);
     let nt = targets.len().max(1);
-    (subsequence(kinds, 1..=nk), subsequence(targets, 1..=nt), 1u32..=20)
-        .prop_map(|(kinds, targets, i)| Swarm { kinds, targets, intensity: f64::from(i) / 20.0 })
+    (
+        subsequence(kinds, 1..=nk),
+        subsequence(targets, 1..=nt),
+        1u32..=20,
+    )
+        .prop_map(|(kinds, targets, i)| Swarm {
+            kinds,
+            targets,
+            intensity: f64::from(i) / 20.0,
+        })
 }
 
 /// A share of calls in `intensity / 2 ..= intensity`, in hundredths (so files stay readable).
@@ -161,27 +169,35 @@ fn arb_swarm_fault(config: &SwarmConfig, swarm: &Swarm, run: Duration) -> BoxedS
     let intensity = swarm.intensity;
     let targets = swarm.targets.clone();
     let crash_orchestrator = config.crash_orchestrator;
-    let kind = prop::sample::select(swarm.kinds.clone()).prop_flat_map(move |k| -> BoxedStrategy<FaultKind> {
-        match k {
-            SwarmKind::Throttle => (arb_rate(intensity), prop::option::of(1u64..=10))
-                .prop_map(|(rate, s)| FaultKind::Throttle { rate, retry_after: s.map(Duration::from_secs) })
-                .boxed(),
-            SwarmKind::Error => (arb_rate(intensity), prop::sample::select(vec![500u16, 502, 503]))
-                .prop_map(|(rate, status)| FaultKind::Error { rate, status })
-                .boxed(),
-            SwarmKind::Latency => (50..=max_delay_ms)
-                .prop_flat_map(|d| (Just(d), 0..=d / 4))
-                .prop_map(|(d, j)| FaultKind::Latency {
-                    delay: Duration::from_millis(d),
-                    jitter: Duration::from_millis(j),
-                })
-                .boxed(),
-            SwarmKind::Hang => arb_rate(intensity).prop_map(|rate| FaultKind::Hang { rate }).boxed(),
-            SwarmKind::Malformed => arb_rate(intensity).prop_map(|rate| FaultKind::Malformed { rate }).boxed(),
-            SwarmKind::Crash => Just(FaultKind::Crash).boxed(),
-            SwarmKind::Partition => Just(FaultKind::Partition).boxed(),
-        }
-    });
+    let kind =
+        prop::sample::select(swarm.kinds.clone()).prop_flat_map(move |k| -> BoxedStrategy<FaultKind> {
+            match k {
+                SwarmKind::Throttle => (arb_rate(intensity), prop::option::of(1u64..=10))
+                    .prop_map(|(rate, s)| FaultKind::Throttle {
+                        rate,
+                        retry_after: s.map(Duration::from_secs),
+                    })
+                    .boxed(),
+                SwarmKind::Error => (arb_rate(intensity), prop::sample::select(vec![500u16, 502, 503]))
+                    .prop_map(|(rate, status)| FaultKind::Error { rate, status })
+                    .boxed(),
+                SwarmKind::Latency => (50..=max_delay_ms)
+                    .prop_flat_map(|d| (Just(d), 0..=d / 4))
+                    .prop_map(|(d, j)| FaultKind::Latency {
+                        delay: Duration::from_millis(d),
+                        jitter: Duration::from_millis(j),
+                    })
+                    .boxed(),
+                SwarmKind::Hang => arb_rate(intensity)
+                    .prop_map(|rate| FaultKind::Hang { rate })
+                    .boxed(),
+                SwarmKind::Malformed => arb_rate(intensity)
+                    .prop_map(|rate| FaultKind::Malformed { rate })
+                    .boxed(),
+                SwarmKind::Crash => Just(FaultKind::Crash).boxed(),
+                SwarmKind::Partition => Just(FaultKind::Partition).boxed(),
+            }
+        });
     (kind, first..=last_start)
         .prop_flat_map(move |(kind, start)| {
             let agents = prop::sample::select(targets.clone()).prop_map(Target::Agent);
@@ -220,10 +236,22 @@ pub fn arb_swarm_scenario_with(
     (lo..=hi, swarm, rate_lo..=rate_hi, 0u32..=20, any::<u32>(), policy).prop_flat_map(
         move |(run_s, swarm, rate, mismatch, seed, policy)| {
             let run = Duration::from_secs(run_s);
-            let faults = prop::collection::vec(arb_swarm_fault(&config, &swarm, run), 1..=config.max_faults.max(1));
-            let workload = Workload { rate: f64::from(rate) / 10.0, mismatch_ratio: f64::from(mismatch) / 100.0 };
-            (Just(run), Just(workload), Just(u64::from(seed)), Just(policy), faults).prop_map(
-                |(duration, workload, seed, policy, mut faults)| {
+            let faults = prop::collection::vec(
+                arb_swarm_fault(&config, &swarm, run),
+                1..=config.max_faults.max(1),
+            );
+            let workload = Workload {
+                rate: f64::from(rate) / 10.0,
+                mismatch_ratio: f64::from(mismatch) / 100.0,
+            };
+            (
+                Just(run),
+                Just(workload),
+                Just(u64::from(seed)),
+                Just(policy),
+                faults,
+            )
+                .prop_map(|(duration, workload, seed, policy, mut faults)| {
                     faults.sort_by_key(|f| (f.start, f.duration));
                     Scenario {
                         name: "swarm".into(),
@@ -235,8 +263,7 @@ pub fn arb_swarm_scenario_with(
                         faults,
                         expect: Expect::default(),
                     }
-                },
-            )
+                })
         },
     )
 }
@@ -245,7 +272,15 @@ pub fn arb_swarm_scenario_with(
 fn swarm_description(faults: &[Fault]) -> String {
     let parts: Vec<String> = faults
         .iter()
-        .map(|f| format!("{} {} at {}s for {}s", f.kind.name(), f.target.name(), f.start.as_secs(), f.duration.as_secs()))
+        .map(|f| {
+            format!(
+                "{} {} at {}s for {}s",
+                f.kind.name(),
+                f.target.name(),
+                f.start.as_secs(),
+                f.duration.as_secs()
+            )
+        })
         .collect();
     format!("generated: {}", parts.join("; "))
 }
@@ -259,7 +294,11 @@ mod tests {
     #[test]
     fn swarm_scenarios_are_valid_and_keep_their_margins() {
         let config = SwarmConfig::default();
-        let mut runner = TestRunner::new(Config { cases: 128, failure_persistence: None, ..Config::default() });
+        let mut runner = TestRunner::new(Config {
+            cases: 128,
+            failure_persistence: None,
+            ..Config::default()
+        });
         runner
             .run(&arb_swarm_scenario(config.clone()), |s| {
                 let back = parse(&to_toml(&s), std::path::Path::new("swarm.toml"))
@@ -279,8 +318,15 @@ mod tests {
 
     #[test]
     fn a_swarm_draws_only_its_kinds() {
-        let config = SwarmConfig { kinds: vec![SwarmKind::Hang, SwarmKind::Malformed], ..SwarmConfig::default() };
-        let mut runner = TestRunner::new(Config { cases: 64, failure_persistence: None, ..Config::default() });
+        let config = SwarmConfig {
+            kinds: vec![SwarmKind::Hang, SwarmKind::Malformed],
+            ..SwarmConfig::default()
+        };
+        let mut runner = TestRunner::new(Config {
+            cases: 64,
+            failure_persistence: None,
+            ..Config::default()
+        });
         runner
             .run(&arb_swarm_scenario(config), |s| {
                 for f in &s.faults {

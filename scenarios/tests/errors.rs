@@ -20,10 +20,7 @@ fn assert_error(text: &str, kind: ErrorKind, line: usize, column: usize, says: &
     let e = error(text);
     assert_eq!((e.kind, e.line, e.column), (kind, line, column), "{e}");
     for fragment in says {
-        assert!(
-            e.message.contains(fragment),
-            "message lacks {fragment:?}: {e}"
-        );
+        assert!(e.message.contains(fragment), "message lacks {fragment:?}: {e}");
     }
     let first = e.to_string().lines().next().unwrap().to_string();
     assert_eq!(
@@ -92,9 +89,8 @@ fn unknown_key_names_the_allowed_keys() {
 
 #[test]
 fn bad_duration() {
-    let text = fault(
-        "kind = \"crash\"\ntarget = \"pdf-adapter\"\nstart = \"2 minutes later\"\nduration = \"1m\"\n",
-    );
+    let text =
+        fault("kind = \"crash\"\ntarget = \"pdf-adapter\"\nstart = \"2 minutes later\"\nduration = \"1m\"\n");
     assert_error(
         &text,
         ErrorKind::BadDuration,
@@ -151,13 +147,7 @@ fn share_outside_zero_to_one() {
     let text = fault(
         "kind = \"hang\"\ntarget = \"trade-matching\"\nstart = \"1m\"\nduration = \"1m\"\nrate = 1.5\n",
     );
-    assert_error(
-        &text,
-        ErrorKind::OutOfRange,
-        9,
-        8,
-        &["between 0 and 1", "1.5"],
-    );
+    assert_error(&text, ErrorKind::OutOfRange, 9, 8, &["between 0 and 1", "1.5"]);
     let text = format!("{HEAD}[workload]\nmismatch_ratio = -0.1\n");
     assert_error(&text, ErrorKind::OutOfRange, 4, 18, &["between 0 and 1"]);
     let text = format!("{HEAD}[workload]\nrate = 0\n");
@@ -170,9 +160,8 @@ fn share_outside_zero_to_one() {
 
 #[test]
 fn unknown_target_lists_the_valid_ones() {
-    let text = fault(
-        "kind = \"throttle\"\ntarget = \"trade-extractor\"\nstart = \"1m\"\nduration = \"1m\"\n",
-    );
+    let text =
+        fault("kind = \"throttle\"\ntarget = \"trade-extractor\"\nstart = \"1m\"\nduration = \"1m\"\n");
     let says = [
         "\"trade-extractor\"",
         "`pdf-adapter`, `trade-extraction`, `trade-matching`, `exception-management`",
@@ -196,10 +185,7 @@ fn fault_keys_must_fit_the_kind() {
         ErrorKind::FaultMismatch,
         9,
         10,
-        &[
-            "`status` does not apply to a throttle",
-            "`rate`, `retry_after`",
-        ],
+        &["`status` does not apply to a throttle", "`rate`, `retry_after`"],
     );
     let text = fault(
         "kind = \"latency\"\ntarget = \"pdf-adapter\"\nstart = \"1m\"\nduration = \"1m\"\njitter = \"5ms\"\n",
@@ -215,19 +201,10 @@ fn fault_keys_must_fit_the_kind() {
         8,
         &["`rate` does not apply to a latency fault"],
     );
-    let text = fault(
-        "kind = \"crash\"\ntarget = \"pdf-adapter\"\nstart = \"1m\"\nduration = \"1m\"\nrate = 0.5\n",
-    );
-    assert_error(
-        &text,
-        ErrorKind::FaultMismatch,
-        9,
-        8,
-        &["takes no other keys"],
-    );
-    let text = fault(
-        "kind = \"partition\"\ntarget = \"orchestrator\"\nstart = \"1m\"\nduration = \"1m\"\n",
-    );
+    let text =
+        fault("kind = \"crash\"\ntarget = \"pdf-adapter\"\nstart = \"1m\"\nduration = \"1m\"\nrate = 0.5\n");
+    assert_error(&text, ErrorKind::FaultMismatch, 9, 8, &["takes no other keys"]);
+    let text = fault("kind = \"partition\"\ntarget = \"orchestrator\"\nstart = \"1m\"\nduration = \"1m\"\n");
     assert_error(
         &text,
         ErrorKind::FaultMismatch,
@@ -235,9 +212,7 @@ fn fault_keys_must_fit_the_kind() {
         10,
         &["must target an agent", "only a crash"],
     );
-    let text = fault(
-        "kind = \"throttle\"\ntarget = \"orchestrator\"\nstart = \"1m\"\nduration = \"1m\"\n",
-    );
+    let text = fault("kind = \"throttle\"\ntarget = \"orchestrator\"\nstart = \"1m\"\nduration = \"1m\"\n");
     assert_error(
         &text,
         ErrorKind::FaultMismatch,
@@ -280,8 +255,7 @@ fn error_status_is_4xx_or_5xx_but_not_429() {
 
 #[test]
 fn fault_window_past_the_run_points_at_start() {
-    let text =
-        fault("kind = \"crash\"\ntarget = \"orchestrator\"\nstart = \"9m\"\nduration = \"2m\"\n");
+    let text = fault("kind = \"crash\"\ntarget = \"orchestrator\"\nstart = \"9m\"\nduration = \"2m\"\n");
     assert_error(
         &text,
         ErrorKind::FaultOutsideRun,
@@ -289,33 +263,19 @@ fn fault_window_past_the_run_points_at_start() {
         9,
         &["from 9m to 11m", "end of the run at 10m"],
     );
-    let exact =
-        fault("kind = \"crash\"\ntarget = \"orchestrator\"\nstart = \"8m\"\nduration = \"2m\"\n");
+    let exact = fault("kind = \"crash\"\ntarget = \"orchestrator\"\nstart = \"8m\"\nduration = \"2m\"\n");
     assert!(
         parse(&exact, Path::new("x.toml")).is_ok(),
         "a fault may end exactly when the run does"
     );
-    let text =
-        fault("kind = \"crash\"\ntarget = \"orchestrator\"\nstart = \"1m\"\nduration = \"0s\"\n");
+    let text = fault("kind = \"crash\"\ntarget = \"orchestrator\"\nstart = \"1m\"\nduration = \"0s\"\n");
     assert_error(&text, ErrorKind::OutOfRange, 8, 12, &["above zero"]);
 }
 
 #[test]
 fn missing_required_keys() {
-    assert_error(
-        "duration = \"10m\"\n",
-        ErrorKind::MissingKey,
-        1,
-        1,
-        &["`name`"],
-    );
-    assert_error(
-        "name = \"x\"\n",
-        ErrorKind::MissingKey,
-        1,
-        1,
-        &["`duration`"],
-    );
+    assert_error("duration = \"10m\"\n", ErrorKind::MissingKey, 1, 1, &["`name`"]);
+    assert_error("name = \"x\"\n", ErrorKind::MissingKey, 1, 1, &["`duration`"]);
     let bodies = [
         (
             "target = \"pdf-adapter\"\nstart = \"1m\"\nduration = \"1m\"\n",
@@ -336,8 +296,7 @@ fn missing_required_keys() {
     ];
     for (body, key) in bodies {
         // The second fault is the broken one, so the position must be its own header.
-        let good =
-            "kind = \"crash\"\ntarget = \"pdf-adapter\"\nstart = \"1m\"\nduration = \"1m\"\n";
+        let good = "kind = \"crash\"\ntarget = \"pdf-adapter\"\nstart = \"1m\"\nduration = \"1m\"\n";
         let text = format!("{}\n[[fault]]\n{body}", fault(good));
         assert_error(&text, ErrorKind::MissingKey, 10, 1, &[key, "[[fault]]"]);
     }
@@ -400,8 +359,7 @@ fn invalid_policy_points_at_the_key_or_its_table() {
 
 #[test]
 fn expectation_names_an_unknown_agent() {
-    let text =
-        format!("{HEAD}[expect]\nbreaker_opens = [\"trade-extraction\", \"trade-matcher\"]\n");
+    let text = format!("{HEAD}[expect]\nbreaker_opens = [\"trade-extraction\", \"trade-matcher\"]\n");
     assert_error(
         &text,
         ErrorKind::UnknownAgent,

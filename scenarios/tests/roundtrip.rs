@@ -22,11 +22,7 @@ proptest! {
 #[test]
 fn fixtures_survive_a_round_trip() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-    for name in [
-        "baseline.toml",
-        "extraction-throttling.toml",
-        "every-fault.toml",
-    ] {
+    for name in ["baseline.toml", "extraction-throttling.toml", "every-fault.toml"] {
         let s = gameday_scenario::load(&dir.join(name)).unwrap();
         assert_eq!(parse(&to_toml(&s), Path::new(name)).unwrap(), s, "{name}");
     }

@@ -11,9 +11,7 @@ use serde_json::Value;
 /// Follows a local `$ref` (`#/$defs/Name`).
 fn resolve<'a>(root: &'a Value, schema: &'a Value) -> &'a Value {
     match schema.get("$ref").and_then(Value::as_str) {
-        Some(r) => root
-            .pointer(r.trim_start_matches('#'))
-            .expect("dangling $ref"),
+        Some(r) => root.pointer(r.trim_start_matches('#')).expect("dangling $ref"),
         None => schema,
     }
 }
@@ -104,10 +102,7 @@ fn the_check_rejects_what_the_parser_rejects() {
         "name = \"x\"\nduration = \"1m\"\n[policy.retry]\nmax_attempts = \"four\"\n",
     ];
     for text in bad {
-        assert!(
-            conforms(&schema, &schema, &as_json(text), "$").is_err(),
-            "{text}"
-        );
+        assert!(conforms(&schema, &schema, &as_json(text), "$").is_err(), "{text}");
         assert!(
             gameday_scenario::parse(text, Path::new("x.toml")).is_err(),
             "{text}"
@@ -118,10 +113,7 @@ fn the_check_rejects_what_the_parser_rejects() {
 #[test]
 fn lists_every_fault_kind_and_target() {
     let schema = json_schema();
-    assert_eq!(
-        schema["$schema"],
-        "https://json-schema.org/draft/2020-12/schema"
-    );
+    assert_eq!(schema["$schema"], "https://json-schema.org/draft/2020-12/schema");
     let kinds = resolve(&schema, &schema["$defs"]["Fault"]["properties"]["kind"])["enum"].clone();
     let expected = [
         "throttle",
@@ -143,10 +135,7 @@ fn lists_every_fault_kind_and_target() {
     ] {
         assert!(targets.as_array().unwrap().contains(&Value::from(t)), "{t}");
     }
-    assert!(
-        schema.to_string().find("null").is_none(),
-        "TOML has no null"
-    );
+    assert!(schema.to_string().find("null").is_none(), "TOML has no null");
 }
 
 proptest! {

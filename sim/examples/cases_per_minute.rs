@@ -9,10 +9,10 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use gameday_scenario::swarm::{arb_swarm_scenario, SwarmConfig};
 use gameday_scenario::Scenario;
-use gameday_sim::property::{check_case, CaseOptions};
-use gameday_sim::{run_scenario, RunOptions, TurmoilEngine};
+use gameday_scenario::swarm::{SwarmConfig, arb_swarm_scenario};
+use gameday_sim::property::{CaseOptions, check_case};
+use gameday_sim::{RunOptions, TurmoilEngine, run_scenario};
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
@@ -23,12 +23,17 @@ fn scenarios(n: usize) -> Vec<Scenario> {
     let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &[3; 32]);
     let mut runner = TestRunner::new_with_rng(Config::default(), rng);
     let strategy = arb_swarm_scenario(SwarmConfig::ten_minutes());
-    (0..n).map(|_| strategy.new_tree(&mut runner).expect("a scenario").current()).collect()
+    (0..n)
+        .map(|_| strategy.new_tree(&mut runner).expect("a scenario").current())
+        .collect()
 }
 
 /// Runs `f` on every scenario over `THREADS` threads; returns wall time, simulated time and
 /// how many cases failed a property.
-fn over_threads(cases: &[Scenario], f: impl Fn(&Scenario) -> (Duration, bool) + Sync) -> (Duration, Duration, usize) {
+fn over_threads(
+    cases: &[Scenario],
+    f: impl Fn(&Scenario) -> (Duration, bool) + Sync,
+) -> (Duration, Duration, usize) {
     let next = AtomicUsize::new(0);
     let start = Instant::now();
     let results: Vec<(Duration, bool)> = std::thread::scope(|s| {
@@ -43,7 +48,10 @@ fn over_threads(cases: &[Scenario], f: impl Fn(&Scenario) -> (Duration, bool) + 
                 })
             })
             .collect();
-        handles.into_iter().flat_map(|h| h.join().expect("a worker")).collect()
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("a worker"))
+            .collect()
     });
     let wall = start.elapsed();
     let simulated = results.iter().map(|(d, _)| *d).sum();
@@ -63,7 +71,9 @@ fn report(engine: &str, n: usize, (wall, simulated, failed): (Duration, Duration
 }
 
 fn main() {
-    let mut args = std::env::args().skip(1).map(|a| a.parse::<usize>().expect("a case count"));
+    let mut args = std::env::args()
+        .skip(1)
+        .map(|a| a.parse::<usize>().expect("a case count"));
     let fast_cases = args.next().unwrap_or(200);
     let turmoil_cases = args.next().unwrap_or(4);
     let cases = scenarios(fast_cases.max(turmoil_cases));
@@ -74,18 +84,21 @@ fn main() {
         faults as f64 / cases.len().max(1) as f64
     );
 
-    let fast = over_threads(&cases[..fast_cases], |s| match check_case(s, &CaseOptions::default()) {
-        Ok(out) => (Duration::from_millis(out.report.simulated_ms), true),
-        Err(f) => {
-            eprintln!("case seed {} failed: {f}", s.seed);
-            (s.duration, false)
+    let fast = over_threads(&cases[..fast_cases], |s| {
+        match check_case(s, &CaseOptions::default()) {
+            Ok(out) => (Duration::from_millis(out.report.simulated_ms), true),
+            Err(f) => {
+                eprintln!("case seed {} failed: {f}", s.seed);
+                (s.duration, false)
+            }
         }
     });
     report("fast", fast_cases, fast);
 
     if turmoil_cases > 0 {
         let turmoil = over_threads(&cases[..turmoil_cases], |s| {
-            let out = run_scenario(s, &TurmoilEngine::default(), &RunOptions::default()).expect("a turmoil run");
+            let out =
+                run_scenario(s, &TurmoilEngine::default(), &RunOptions::default()).expect("a turmoil run");
             let ok = out.verdict.invariants.iter().all(|c| c.pass);
             (Duration::from_millis(out.report.simulated_ms), ok)
         });

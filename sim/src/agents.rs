@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use gameday_orchestrator::agent::{AgentError, AgentRequest};
 use gameday_orchestrator::domain::Stage;
-use gameday_orchestrator::faults::{call_rng, decide, Effect};
+use gameday_orchestrator::faults::{Effect, call_rng, decide};
 use gameday_orchestrator::http::server::Reply;
 use gameday_orchestrator::reference::service::AgentService;
 use rand::Rng;
@@ -73,9 +73,7 @@ impl AgentSide {
         }
         match verdict.effect {
             // Refusals come fast: the agent's front door answers before any work is done.
-            Effect::Throttle { retry_after } => {
-                Reply::Answer(Err(AgentError::Throttled { retry_after }))
-            }
+            Effect::Throttle { retry_after } => Reply::Answer(Err(AgentError::Throttled { retry_after })),
             Effect::Error { status } => Reply::Answer(Err(AgentError::Unavailable { status })),
             Effect::Pass => {
                 tokio::time::sleep(service).await;
@@ -89,7 +87,10 @@ impl AgentSide {
             Effect::Malformed => {
                 tokio::time::sleep(service).await;
                 let _ = self.service.borrow_mut().handle(&request);
-                Reply::Malformed(format!("{{\"type\":\"garbled\",\"trade\":{}", request.key.trade.0))
+                Reply::Malformed(format!(
+                    "{{\"type\":\"garbled\",\"trade\":{}",
+                    request.key.trade.0
+                ))
             }
         }
     }

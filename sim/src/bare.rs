@@ -9,7 +9,7 @@ use std::time::{Duration, UNIX_EPOCH};
 use gameday_orchestrator::agent::{AgentClient, AgentInput, AgentOutput, AgentRequest};
 use gameday_orchestrator::domain::{ExceptionReason, ExceptionRequest, IdempotencyKey, MatchResult, Stage};
 use gameday_orchestrator::http::client::HttpAgentClient;
-use gameday_orchestrator::http::server::{serve_connection, Reply};
+use gameday_orchestrator::http::server::{Reply, serve_connection};
 use gameday_orchestrator::reference::generator::Generator;
 use gameday_orchestrator::reference::service::AgentService;
 use rand::{Rng, SeedableRng};
@@ -18,7 +18,7 @@ use std::cell::{Cell, RefCell};
 
 use crate::agents::service_time;
 use crate::workload::arrivals;
-use crate::world::{TurmoilConnector, AGENT_PORT, ORCHESTRATOR};
+use crate::world::{AGENT_PORT, ORCHESTRATOR, TurmoilConnector};
 
 /// Runs the bare world for `duration` of simulated time at `rate` trades per second and
 /// `tick` resolution; returns the trades completed.
@@ -77,20 +77,41 @@ pub fn run_bare(seed: u64, rate: f64, duration: Duration, tick: Duration) -> u64
                         let client = client.clone();
                         async move {
                             let key = IdempotencyKey { trade, stage };
-                            let req = AgentRequest { key, correlation_id: String::new(), attempt: 1, input };
+                            let req = AgentRequest {
+                                key,
+                                correlation_id: String::new(),
+                                attempt: 1,
+                                input,
+                            };
                             client.invoke(req).await
                         }
                     };
                     let doc = generator.document(trade);
-                    let Ok(AgentOutput::Text(text)) = call(Stage::PdfAdapter, AgentInput::Document(doc)).await else { return };
-                    let Ok(AgentOutput::Record(record)) = call(Stage::TradeExtraction, AgentInput::Text(text)).await else { return };
-                    let Ok(AgentOutput::Match(result)) = call(Stage::TradeMatching, AgentInput::Record(record.clone())).await else { return };
+                    let Ok(AgentOutput::Text(text)) =
+                        call(Stage::PdfAdapter, AgentInput::Document(doc)).await
+                    else {
+                        return;
+                    };
+                    let Ok(AgentOutput::Record(record)) =
+                        call(Stage::TradeExtraction, AgentInput::Text(text)).await
+                    else {
+                        return;
+                    };
+                    let Ok(AgentOutput::Match(result)) =
+                        call(Stage::TradeMatching, AgentInput::Record(record.clone())).await
+                    else {
+                        return;
+                    };
                     if result != MatchResult::Matched {
                         let reason = match result {
                             MatchResult::Mismatched { fields } => ExceptionReason::Mismatch { fields },
                             _ => ExceptionReason::Unmatched,
                         };
-                        let req = ExceptionRequest { trade, reason, record: Some(record) };
+                        let req = ExceptionRequest {
+                            trade,
+                            reason,
+                            record: Some(record),
+                        };
                         let _ = call(Stage::ExceptionManagement, AgentInput::Exception(req)).await;
                     }
                     done.set(done.get() + 1);

@@ -26,7 +26,12 @@ pub struct Check {
 
 impl Check {
     fn new(name: &str, expected: impl Into<String>, observed: impl Into<String>, pass: bool) -> Check {
-        Check { name: name.to_string(), expected: expected.into(), observed: observed.into(), pass }
+        Check {
+            name: name.to_string(),
+            expected: expected.into(),
+            observed: observed.into(),
+            pass,
+        }
     }
 }
 
@@ -102,17 +107,41 @@ pub fn check(f: &RunFacts<'_>) -> Verdict {
     let mttd = faults.iter().filter_map(|t| t.detected_after).max();
     let mttr = faults.iter().filter_map(|t| t.recovered_after).max();
     let calls: u64 = f.recorder.agents.iter().map(|a| a.calls).sum();
-    let amplification = if f.needed_calls == 0 { 1.0 } else { calls as f64 / f.needed_calls as f64 };
-    let matched = f.outcomes.values().filter(|o| **o == OutcomeKind::Matched).count();
-    let matched_ratio = if f.submitted.is_empty() { 1.0 } else { matched as f64 / f.submitted.len() as f64 };
+    let amplification = if f.needed_calls == 0 {
+        1.0
+    } else {
+        calls as f64 / f.needed_calls as f64
+    };
+    let matched = f
+        .outcomes
+        .values()
+        .filter(|o| **o == OutcomeKind::Matched)
+        .count();
+    let matched_ratio = if f.submitted.is_empty() {
+        1.0
+    } else {
+        matched as f64 / f.submitted.len() as f64
+    };
 
     let expectations = expectations(f, &faults, amplification, matched_ratio);
-    Verdict { invariants, expectations, faults, mttd, mttr, amplification, matched_ratio }
+    Verdict {
+        invariants,
+        expectations,
+        faults,
+        mttd,
+        mttr,
+        amplification,
+        matched_ratio,
+    }
 }
 
 fn no_lost(f: &RunFacts<'_>) -> Check {
-    let lost: Vec<TradeId> =
-        f.submitted.iter().map(|(t, _)| *t).filter(|t| !f.outcomes.contains_key(t)).collect();
+    let lost: Vec<TradeId> = f
+        .submitted
+        .iter()
+        .map(|(t, _)| *t)
+        .filter(|t| !f.outcomes.contains_key(t))
+        .collect();
     Check::new(
         "no_lost_trades",
         "every submitted trade in exactly one terminal state",
@@ -129,12 +158,21 @@ fn no_duplicates(f: &RunFacts<'_>) -> Check {
         .filter(|(_, log)| log.finished.len() > 1)
         .map(|(t, _)| *t)
         .collect();
-    Check::new("no_duplicated_trades", "no trade finished twice", sample("duplicated", &dup), dup.is_empty())
+    Check::new(
+        "no_duplicated_trades",
+        "no trade finished twice",
+        sample("duplicated", &dup),
+        dup.is_empty(),
+    )
 }
 
 fn idempotent_side_effects(f: &RunFacts<'_>) -> Check {
-    let twice: Vec<String> =
-        f.applied.iter().filter(|(_, n)| **n > 1).map(|(k, n)| format!("{k}×{n}")).collect();
+    let twice: Vec<String> = f
+        .applied
+        .iter()
+        .filter(|(_, n)| **n > 1)
+        .map(|(k, n)| format!("{k}×{n}"))
+        .collect();
     Check::new(
         "idempotent_side_effects",
         "each idempotency key applied at most once",
@@ -160,11 +198,19 @@ fn breaker_blocks(f: &RunFacts<'_>) -> Check {
         .call_starts
         .iter()
         .filter(|(seq, _, agent)| {
-            matches!(breaker_state_at(f, *agent, *seq), BreakerState::Open | BreakerState::ForcedOpen)
+            matches!(
+                breaker_state_at(f, *agent, *seq),
+                BreakerState::Open | BreakerState::ForcedOpen
+            )
         })
         .map(|(_, at, agent)| format!("{agent}@{}ms", at.as_millis()))
         .collect();
-    Check::new("no_call_through_open_breaker", "0 calls while OPEN or FORCED_OPEN", sample("calls", &bad), bad.is_empty())
+    Check::new(
+        "no_call_through_open_breaker",
+        "0 calls while OPEN or FORCED_OPEN",
+        sample("calls", &bad),
+        bad.is_empty(),
+    )
 }
 
 fn half_open_probes(f: &RunFacts<'_>) -> Check {
@@ -172,7 +218,12 @@ fn half_open_probes(f: &RunFacts<'_>) -> Check {
     let mut worst = 0usize;
     let mut where_ = String::new();
     for agent in Stage::ALL {
-        let ts: Vec<_> = f.recorder.transitions.iter().filter(|t| t.agent == agent).collect();
+        let ts: Vec<_> = f
+            .recorder
+            .transitions
+            .iter()
+            .filter(|t| t.agent == agent)
+            .collect();
         for (i, t) in ts.iter().enumerate() {
             if t.to != BreakerState::HalfOpen {
                 continue;
@@ -223,7 +274,10 @@ fn rate_limit(f: &RunFacts<'_>) -> Check {
     }
     Check::new(
         "rate_limit_respected",
-        format!("no window of length t with more than {} + {}·t calls to one agent", rl.burst, rl.per_second),
+        format!(
+            "no window of length t with more than {} + {}·t calls to one agent",
+            rl.burst, rl.per_second
+        ),
         format!("largest burst {:.0} ({})", worst.0, worst.1),
         worst.0 <= rl.burst as f64 + 1e-6,
     )
@@ -250,7 +304,10 @@ fn backoff_bounds(f: &RunFacts<'_>) -> Check {
         .collect();
     Check::new(
         "backoff_within_bounds",
-        format!("every delay within its strategy's bounds and ≤ {}ms", cap.as_millis()),
+        format!(
+            "every delay within its strategy's bounds and ≤ {}ms",
+            cap.as_millis()
+        ),
         sample("out of bounds", &bad),
         bad.is_empty(),
     )
@@ -291,7 +348,9 @@ fn fault_timings(f: &RunFacts<'_>) -> Vec<FaultTiming> {
     let first_start = f.scenario.faults.iter().map(|x| x.start).min().unwrap_or(f.end);
     // The pre-fault level: completions per window before the first fault, or the offered
     // load when the run starts faulty.
-    let before = first_start.saturating_sub(Duration::from_secs(60)).max(Duration::from_secs(5));
+    let before = first_start
+        .saturating_sub(Duration::from_secs(60))
+        .max(Duration::from_secs(5));
     let pre_windows = first_start.saturating_sub(before).as_secs_f64() / THROUGHPUT_WINDOW.as_secs_f64();
     let offered = f.scenario.workload.rate * THROUGHPUT_WINDOW.as_secs_f64();
     let baseline = if pre_windows >= 1.0 {
@@ -365,7 +424,12 @@ fn fault_timings(f: &RunFacts<'_>) -> Vec<FaultTiming> {
 /// a probe slot free. A breaker that keeps reopening under traffic, or is FORCED_OPEN, is
 /// still not steady.
 fn admits_calls(f: &RunFacts<'_>, agent: Stage, at: Duration) -> bool {
-    let last = f.recorder.transitions.iter().rev().find(|t| t.agent == agent && t.at <= at);
+    let last = f
+        .recorder
+        .transitions
+        .iter()
+        .rev()
+        .find(|t| t.agent == agent && t.at <= at);
     let Some(last) = last else { return true };
     match last.to {
         BreakerState::Closed => true,
@@ -394,8 +458,16 @@ fn liveness(f: &RunFacts<'_>, faults: &[FaultTiming]) -> Check {
         .filter(|a| !admits_calls(f, **a, f.end))
         .map(|a| a.name())
         .collect();
-    let unfinished = f.submitted.iter().filter(|(t, _)| !f.outcomes.contains_key(t)).count();
-    let unrecovered: Vec<usize> = faults.iter().filter(|t| t.recovered_after.is_none()).map(|t| t.index).collect();
+    let unfinished = f
+        .submitted
+        .iter()
+        .filter(|(t, _)| !f.outcomes.contains_key(t))
+        .count();
+    let unrecovered: Vec<usize> = faults
+        .iter()
+        .filter(|t| t.recovered_after.is_none())
+        .map(|t| t.index)
+        .collect();
     let pass = open_at_end.is_empty() && unfinished == 0 && unrecovered.is_empty();
     Check::new(
         "steady_state_after_faults",
@@ -408,15 +480,28 @@ fn liveness(f: &RunFacts<'_>, faults: &[FaultTiming]) -> Check {
     )
 }
 
-fn expectations(f: &RunFacts<'_>, faults: &[FaultTiming], amplification: f64, matched_ratio: f64) -> Vec<Check> {
+fn expectations(
+    f: &RunFacts<'_>,
+    faults: &[FaultTiming],
+    amplification: f64,
+    matched_ratio: f64,
+) -> Vec<Check> {
     let e = &f.scenario.expect;
     let mut out = Vec::new();
     if let Some(agents) = &e.breaker_opens {
-        let opened: Vec<&str> =
-            Stage::ALL.iter().filter(|a| f.recorder.agents[a.index()].breaker_opens > 0).map(|a| a.name()).collect();
+        let opened: Vec<&str> = Stage::ALL
+            .iter()
+            .filter(|a| f.recorder.agents[a.index()].breaker_opens > 0)
+            .map(|a| a.name())
+            .collect();
         let mut want: Vec<&str> = agents.iter().map(|a| a.name()).collect();
         want.sort_by_key(|n| Stage::from_name(n));
-        out.push(Check::new("breaker_opens", format!("{want:?}"), format!("{opened:?}"), opened == want));
+        out.push(Check::new(
+            "breaker_opens",
+            format!("{want:?}"),
+            format!("{opened:?}"),
+            opened == want,
+        ));
     }
     // Detection and recovery are judged on the faults aimed at agents whose breaker is
     // expected to open (or at every agent when no such list is given), and on crashes of
@@ -427,12 +512,13 @@ fn expectations(f: &RunFacts<'_>, faults: &[FaultTiming], amplification: f64, ma
         (Target::Orchestrator, _) => false,
     };
     if let Some(limit) = e.detect_within {
-        let worst = faults.iter().filter(judged).map(|t| t.detected_after).fold(Some(Duration::ZERO), |acc, d| {
-            match (acc, d) {
+        let worst = faults.iter().filter(judged).map(|t| t.detected_after).fold(
+            Some(Duration::ZERO),
+            |acc, d| match (acc, d) {
                 (Some(a), Some(d)) => Some(a.max(d)),
                 _ => None,
-            }
-        });
+            },
+        );
         out.push(Check::new(
             "detect_within",
             format!("≤ {}", fmt_ms(limit)),
@@ -441,10 +527,13 @@ fn expectations(f: &RunFacts<'_>, faults: &[FaultTiming], amplification: f64, ma
         ));
     }
     if let Some(limit) = e.recover_within {
-        let worst = faults.iter().map(|t| t.recovered_after).fold(Some(Duration::ZERO), |acc, d| match (acc, d) {
-            (Some(a), Some(d)) => Some(a.max(d)),
-            _ => None,
-        });
+        let worst = faults
+            .iter()
+            .map(|t| t.recovered_after)
+            .fold(Some(Duration::ZERO), |acc, d| match (acc, d) {
+                (Some(a), Some(d)) => Some(a.max(d)),
+                _ => None,
+            });
         out.push(Check::new(
             "recover_within",
             format!("≤ {}", fmt_ms(limit)),
@@ -454,7 +543,12 @@ fn expectations(f: &RunFacts<'_>, faults: &[FaultTiming], amplification: f64, ma
     }
     if let Some(limit) = e.p99_latency {
         let p99 = Duration::from_micros(f.recorder.end_to_end_us.value_at_quantile(0.99));
-        out.push(Check::new("p99_latency", format!("≤ {}", fmt_ms(limit)), fmt_ms(p99), p99 <= limit));
+        out.push(Check::new(
+            "p99_latency",
+            format!("≤ {}", fmt_ms(limit)),
+            fmt_ms(p99),
+            p99 <= limit,
+        ));
     }
     if let Some(limit) = e.max_amplification {
         out.push(Check::new(

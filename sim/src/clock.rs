@@ -21,7 +21,10 @@ pub struct TimeBase {
 
 impl TimeBase {
     pub fn now(clock: &Clock) -> TimeBase {
-        TimeBase { instant: Instant::now(), elapsed: clock() }
+        TimeBase {
+            instant: Instant::now(),
+            elapsed: clock(),
+        }
     }
 
     /// The run time of an `Instant` of this boot.

@@ -17,8 +17,11 @@ pub enum PlantedDefect {
 }
 
 impl PlantedDefect {
-    pub const ALL: [PlantedDefect; 3] =
-        [PlantedDefect::BreakerProbeLimit, PlantedDefect::NoRetryBudget, PlantedDefect::NonIdempotentMatching];
+    pub const ALL: [PlantedDefect; 3] = [
+        PlantedDefect::BreakerProbeLimit,
+        PlantedDefect::NoRetryBudget,
+        PlantedDefect::NonIdempotentMatching,
+    ];
 
     pub const fn name(self) -> &'static str {
         match self {
@@ -39,10 +42,13 @@ impl FromStr for PlantedDefect {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        PlantedDefect::ALL.into_iter().find(|d| d.name() == s).ok_or_else(|| {
-            let names: Vec<&str> = PlantedDefect::ALL.iter().map(|d| d.name()).collect();
-            format!("unknown defect `{s}`; expected one of: {}", names.join(", "))
-        })
+        PlantedDefect::ALL
+            .into_iter()
+            .find(|d| d.name() == s)
+            .ok_or_else(|| {
+                let names: Vec<&str> = PlantedDefect::ALL.iter().map(|d| d.name()).collect();
+                format!("unknown defect `{s}`; expected one of: {}", names.join(", "))
+            })
     }
 }
 

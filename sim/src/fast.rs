@@ -29,7 +29,7 @@ use gameday_orchestrator::agent::{AgentClient, AgentError, AgentOutput, AgentReq
 use gameday_orchestrator::domain::Stage;
 use gameday_orchestrator::http::server::Reply;
 use gameday_scenario::Target;
-use tokio::sync::{mpsc, oneshot, Notify};
+use tokio::sync::{Notify, mpsc, oneshot};
 use tokio::task::{JoinHandle, LocalSet};
 use tokio::time::Instant;
 
@@ -97,9 +97,10 @@ impl AgentClient for LocalClient {
         };
         match reply {
             Ok(Reply::Answer(result)) => result,
-            Ok(Reply::Malformed(body)) => {
-                Err(AgentError::Protocol(format!("answer is not valid JSON: {}", truncate(&body))))
-            }
+            Ok(Reply::Malformed(body)) => Err(AgentError::Protocol(format!(
+                "answer is not valid JSON: {}",
+                truncate(&body)
+            ))),
             Ok(Reply::Hang) => std::future::pending().await,
             // The host crashed with the call in flight: the connection reset.
             Err(_) => Err(AgentError::Connect("connection reset by peer".into())),
@@ -180,8 +181,10 @@ async fn drive(world: &World) -> Result<Duration, WorldError> {
             })
         })
         .collect();
-    let mut agents: Vec<Option<JoinHandle<()>>> =
-        Stage::ALL.iter().map(|s| Some(boot_agent(&links[s.index()], sides[s.index()].clone()))).collect();
+    let mut agents: Vec<Option<JoinHandle<()>>> = Stage::ALL
+        .iter()
+        .map(|s| Some(boot_agent(&links[s.index()], sides[s.index()].clone())))
+        .collect();
     let client = LocalClient { links: links.clone() };
     let mut orchestrator = Some(boot_orchestrator(world, &clock, client.clone()));
 

@@ -18,8 +18,8 @@ pub mod clock;
 pub mod defects;
 pub mod fast;
 pub mod orchestrator;
-pub mod property;
 pub mod parallel;
+pub mod property;
 pub mod recorder;
 pub mod report;
 pub mod run;
@@ -28,7 +28,7 @@ pub mod timeline;
 pub mod workload;
 pub mod world;
 
-pub use run::{run_scenario, Engine, RunOptions, RunOutput, World, WorldError};
 pub use defects::PlantedDefect;
 pub use fast::FastEngine;
+pub use run::{Engine, RunOptions, RunOutput, World, WorldError, run_scenario};
 pub use world::TurmoilEngine;

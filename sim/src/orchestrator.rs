@@ -62,7 +62,10 @@ impl OrchestratorSide {
         let boot = self.boots.get() + 1;
         self.boots.set(boot);
         self.recorder.borrow_mut().boot((self.clock)(), boot);
-        let observer = SimObserver { base, recorder: self.recorder.clone() };
+        let observer = SimObserver {
+            base,
+            recorder: self.recorder.clone(),
+        };
         let mut config = PipelineConfig::uniform(self.scenario.policy.clone(), self.seed);
         config.defects = self.defects;
         let pipeline = Rc::new(
@@ -99,7 +102,13 @@ impl OrchestratorSide {
             let slot = slots.clone().acquire_owned().await.map_err(|e| e.to_string())?;
             self.inbox.take();
             // End-to-end latency counts from arrival, including any wait in the inbox.
-            self.recorder.borrow_mut().trades.entry(trade).or_default().submitted.get_or_insert(at);
+            self.recorder
+                .borrow_mut()
+                .trades
+                .entry(trade)
+                .or_default()
+                .submitted
+                .get_or_insert(at);
             let document = self.generator.document(trade);
             let p = pipeline.clone();
             tokio::task::spawn_local(async move {

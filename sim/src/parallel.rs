@@ -75,7 +75,10 @@ mod tests {
         run_parallel(&items, 3, |x| x * 2, |i, r| seen.lock().unwrap().push((i, *r)));
         let mut seen = seen.into_inner().unwrap();
         seen.sort();
-        assert_eq!(seen, items.iter().map(|&i| (i as usize, i * 2)).collect::<Vec<_>>());
+        assert_eq!(
+            seen,
+            items.iter().map(|&i| (i as usize, i * 2)).collect::<Vec<_>>()
+        );
     }
 
     #[test]

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use gameday_scenario::swarm::{SwarmConfig, SwarmKind};
-use gameday_scenario::{to_toml, Scenario};
+use gameday_scenario::{Scenario, to_toml};
 use proptest::strategy::Strategy;
 use proptest::test_runner::{Config, TestCaseError, TestError, TestRunner};
 use sha2::{Digest, Sha256};
@@ -27,7 +27,7 @@ use sha2::{Digest, Sha256};
 use crate::checker::Check;
 use crate::defects::PlantedDefect;
 use crate::fast::FastEngine;
-use crate::run::{run_scenario, RunOptions, RunOutput};
+use crate::run::{RunOptions, RunOutput, run_scenario};
 
 /// The name of the liveness invariant in the checker's verdict.
 pub const LIVENESS: &str = "steady_state_after_faults";
@@ -70,7 +70,11 @@ pub struct CaseFailure {
 
 impl fmt::Display for CaseFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} property failed: {} (trace {})", self.property, self.detail, self.trace_hash)
+        write!(
+            f,
+            "{} property failed: {} (trace {})",
+            self.property, self.detail, self.trace_hash
+        )
     }
 }
 
@@ -88,7 +92,10 @@ pub struct CaseOptions {
 /// so the simulation must accept them.
 pub fn check_case(scenario: &Scenario, options: &CaseOptions) -> Result<RunOutput, CaseFailure> {
     let run = || {
-        let opts = RunOptions { planted: options.planted.clone(), ..RunOptions::default() };
+        let opts = RunOptions {
+            planted: options.planted.clone(),
+            ..RunOptions::default()
+        };
         run_scenario(scenario, &FastEngine, &opts).map_err(|e| CaseFailure {
             property: Property::Safety,
             detail: format!("the simulation failed: {e}"),
@@ -102,7 +109,11 @@ pub fn check_case(scenario: &Scenario, options: &CaseOptions) -> Result<RunOutpu
     let (liveness, safety): (Vec<&Check>, Vec<&Check>) = failed.into_iter().partition(|c| c.name == LIVENESS);
     for (property, checks) in [(Property::Safety, safety), (Property::Liveness, liveness)] {
         if !checks.is_empty() {
-            let detail = checks.iter().map(|c| format!("{}: {}", c.name, c.observed)).collect::<Vec<_>>().join("; ");
+            let detail = checks
+                .iter()
+                .map(|c| format!("{}: {}", c.name, c.observed))
+                .collect::<Vec<_>>()
+                .join("; ");
             return Err(CaseFailure {
                 property,
                 detail,
@@ -143,7 +154,13 @@ pub struct SearchConfig {
 
 impl Default for SearchConfig {
     fn default() -> Self {
-        SearchConfig { cases: 64, max_shrink_iters: 256, rng_seed: None, case: CaseOptions::default(), persist_from: None }
+        SearchConfig {
+            cases: 64,
+            max_shrink_iters: 256,
+            rng_seed: None,
+            case: CaseOptions::default(),
+            persist_from: None,
+        }
     }
 }
 
@@ -180,13 +197,17 @@ pub fn search_seed() -> Option<[u8; 32]> {
         Some(text) => match text.parse::<u64>() {
             Ok(n) => n,
             Err(_) => {
-                eprintln!("property search: GAMEDAY_PROPTEST_SEED={text:?} is neither a number nor `random`; using {FIXED}");
+                eprintln!(
+                    "property search: GAMEDAY_PROPTEST_SEED={text:?} is neither a number nor `random`; using {FIXED}"
+                );
                 FIXED
             }
         },
         None => FIXED,
     };
-    eprintln!("property search seed {seed} (repeat with GAMEDAY_PROPTEST_SEED={seed}; explore with GAMEDAY_PROPTEST_SEED=random)");
+    eprintln!(
+        "property search seed {seed} (repeat with GAMEDAY_PROPTEST_SEED={seed}; explore with GAMEDAY_PROPTEST_SEED=random)"
+    );
     let mut bytes = [0u8; 32];
     bytes[..8].copy_from_slice(&seed.to_le_bytes());
     Some(bytes)
@@ -205,12 +226,14 @@ where
     };
     if let Some(source) = config.persist_from {
         pt.source_file = Some(source);
-        pt.failure_persistence =
-            Some(Box::new(proptest::test_runner::FileFailurePersistence::WithSource("proptest-regressions")));
+        pt.failure_persistence = Some(Box::new(
+            proptest::test_runner::FileFailurePersistence::WithSource("proptest-regressions"),
+        ));
     }
     let mut runner = match config.rng_seed {
         Some(seed) => {
-            let rng = proptest::test_runner::TestRng::from_seed(proptest::test_runner::RngAlgorithm::ChaCha, &seed);
+            let rng =
+                proptest::test_runner::TestRng::from_seed(proptest::test_runner::RngAlgorithm::ChaCha, &seed);
             TestRunner::new_with_rng(pt, rng)
         }
         None => TestRunner::new(pt),
@@ -241,7 +264,11 @@ where
                     failed_checks: Vec::new(),
                 },
             };
-            SearchOutcome::Failed { found_after: found_after.get().unwrap_or(ran.get()), scenario, failure }
+            SearchOutcome::Failed {
+                found_after: found_after.get().unwrap_or(ran.get()),
+                scenario,
+                failure,
+            }
         }
         Err(TestError::Abort(why)) => SearchOutcome::Aborted(why.to_string()),
     }
@@ -281,7 +308,11 @@ pub fn write_failure(
     let path = dir.join(format!("{}-{}-{short}.toml", failure.property, scenario.name));
     let replay = replay_command(&path, seed, planted);
     let mut text = String::new();
-    text.push_str(&format!("# {} property failed: {}\n", failure.property, one_line(&failure.detail)));
+    text.push_str(&format!(
+        "# {} property failed: {}\n",
+        failure.property,
+        one_line(&failure.detail)
+    ));
     text.push_str(&format!("# trace hash {}\n", failure.trace_hash));
     if !planted.is_empty() {
         let names: Vec<String> = planted.iter().map(|d| d.to_string()).collect();
@@ -290,7 +321,10 @@ pub fn write_failure(
     text.push_str(&format!("# replay: {replay}\n\n"));
     text.push_str(&body);
     std::fs::write(&path, text)?;
-    eprintln!("gameday: {failure}\ngameday: shrunk case written to {}\nreplay: {replay}", path.display());
+    eprintln!(
+        "gameday: {failure}\ngameday: shrunk case written to {}\nreplay: {replay}",
+        path.display()
+    );
     Ok(WrittenFailure { path, replay })
 }
 
@@ -311,16 +345,20 @@ fn one_line(s: &str) -> String {
 ///   repeats the call.
 pub fn defect_space(defect: PlantedDefect) -> SwarmConfig {
     use gameday_orchestrator::domain::Stage;
-    let base = SwarmConfig { crash_orchestrator: false, ..SwarmConfig::default() };
+    let base = SwarmConfig {
+        crash_orchestrator: false,
+        ..SwarmConfig::default()
+    };
     match defect {
         PlantedDefect::BreakerProbeLimit => SwarmConfig {
             kinds: vec![SwarmKind::Error, SwarmKind::Crash, SwarmKind::Partition],
             min_fault_duration: Duration::from_secs(20),
             ..base
         },
-        PlantedDefect::NoRetryBudget => {
-            SwarmConfig { kinds: vec![SwarmKind::Error, SwarmKind::Hang, SwarmKind::Throttle], ..base }
-        }
+        PlantedDefect::NoRetryBudget => SwarmConfig {
+            kinds: vec![SwarmKind::Error, SwarmKind::Hang, SwarmKind::Throttle],
+            ..base
+        },
         PlantedDefect::NonIdempotentMatching => SwarmConfig {
             kinds: vec![SwarmKind::Hang, SwarmKind::Malformed, SwarmKind::Latency],
             targets: vec![Stage::TradeMatching],

@@ -12,9 +12,9 @@ use std::time::Duration;
 
 use gameday_orchestrator::agent::ErrorKind;
 use gameday_orchestrator::domain::{IdempotencyKey, OutcomeKind, Stage, TradeId};
-use gameday_orchestrator::resilience::BudgetConfig;
 use gameday_orchestrator::event::Event;
 use gameday_orchestrator::resilience::BreakerState;
+use gameday_orchestrator::resilience::BudgetConfig;
 use hdrhistogram::Histogram;
 use sha2::{Digest, Sha256};
 
@@ -123,11 +123,19 @@ impl BudgetModel {
     }
 
     fn retry(&mut self, at: Duration, key: IdempotencyKey, cause: ErrorKind) {
-        let cost = if cause == ErrorKind::Timeout { self.config.timeout_cost } else { self.config.retry_cost };
+        let cost = if cause == ErrorKind::Timeout {
+            self.config.timeout_cost
+        } else {
+            self.config.retry_cost
+        };
         if self.tokens < cost as i64 {
             self.overdrawn += 1;
             self.first_overdraft.get_or_insert_with(|| {
-                format!("{key} at {}ms with {} tokens left", at.as_millis(), self.tokens.max(0))
+                format!(
+                    "{key} at {}ms with {} tokens left",
+                    at.as_millis(),
+                    self.tokens.max(0)
+                )
             });
         } else {
             self.tokens -= cost as i64;
@@ -210,7 +218,11 @@ impl Recorder {
                 self.line(at, "orch", format_args!("resumed {trade} at {stage}"));
             }
             Event::LimiterWait { key, attempt, wait } => {
-                self.line(at, "orch", format_args!("limiter-wait {key}#{attempt} {}us", wait.as_micros()));
+                self.line(
+                    at,
+                    "orch",
+                    format_args!("limiter-wait {key}#{attempt} {}us", wait.as_micros()),
+                );
             }
             Event::RejectedByLimiter { key, attempt } => {
                 self.agents[key.stage.index()].rejected_by_limiter += 1;
@@ -218,7 +230,11 @@ impl Recorder {
             }
             Event::RejectedByBreaker { key, attempt, state } => {
                 self.agents[key.stage.index()].rejected_by_breaker += 1;
-                self.line(at, "orch", format_args!("rejected-by-breaker {key}#{attempt} {}", state.name()));
+                self.line(
+                    at,
+                    "orch",
+                    format_args!("rejected-by-breaker {key}#{attempt} {}", state.name()),
+                );
             }
             Event::CallStarted { key, attempt } => {
                 let a = &mut self.agents[key.stage.index()];
@@ -227,7 +243,12 @@ impl Recorder {
                 self.call_starts.push((self.line_count, at, key.stage));
                 self.line(at, "orch", format_args!("call {key}#{attempt}"));
             }
-            Event::CallFinished { key, attempt, error, latency } => {
+            Event::CallFinished {
+                key,
+                attempt,
+                error,
+                latency,
+            } => {
                 let a = &mut self.agents[key.stage.index()];
                 let us = (latency.as_micros() as u64).max(1);
                 let _ = a.latency_us.record(us.min(a.latency_us.high()));
@@ -242,9 +263,18 @@ impl Recorder {
                 }
                 self.budgets[key.stage.index()].finished(*key, error.is_none());
                 let what = error.map(ErrorKind::name).unwrap_or("ok");
-                self.line(at, "orch", format_args!("answer {key}#{attempt} {what} {}us", latency.as_micros()));
+                self.line(
+                    at,
+                    "orch",
+                    format_args!("answer {key}#{attempt} {what} {}us", latency.as_micros()),
+                );
             }
-            Event::RetryScheduled { key, attempt, delay, cause } => {
+            Event::RetryScheduled {
+                key,
+                attempt,
+                delay,
+                cause,
+            } => {
                 self.agents[key.stage.index()].retries += 1;
                 if let Some(kind) = cause {
                     self.budgets[key.stage.index()].retry(at, *key, *kind);
@@ -257,16 +287,31 @@ impl Recorder {
                     cause: *cause,
                 });
                 let cause = cause.map(ErrorKind::name).unwrap_or("rejected");
-                self.line(at, "orch", format_args!("retry {key}#{attempt} in {}us after {cause}", delay.as_micros()));
+                self.line(
+                    at,
+                    "orch",
+                    format_args!("retry {key}#{attempt} in {}us after {cause}", delay.as_micros()),
+                );
             }
             Event::GaveUp { key, attempt, why } => {
                 self.line(at, "orch", format_args!("gave-up {key}#{attempt} {why:?}"));
             }
-            Event::BreakerTransition { agent, from, to, cause } => {
+            Event::BreakerTransition {
+                agent,
+                from,
+                to,
+                cause,
+            } => {
                 if matches!(to, BreakerState::Open) {
                     self.agents[agent.index()].breaker_opens += 1;
                 }
-                self.transitions.push(TransitionRecord { seq: self.line_count, at, agent: *agent, from: *from, to: *to });
+                self.transitions.push(TransitionRecord {
+                    seq: self.line_count,
+                    at,
+                    agent: *agent,
+                    from: *from,
+                    to: *to,
+                });
                 self.line(
                     at,
                     "orch",
@@ -308,7 +353,12 @@ impl Recorder {
             // Record that as a transition, or the checker would go on replaying the state
             // the crashed process left behind and see calls "through an open breaker".
             for agent in Stage::ALL {
-                let last = self.transitions.iter().rev().find(|t| t.agent == agent).map(|t| t.to);
+                let last = self
+                    .transitions
+                    .iter()
+                    .rev()
+                    .find(|t| t.agent == agent)
+                    .map(|t| t.to);
                 if let Some(from) = last.filter(|s| *s != BreakerState::Closed) {
                     self.transitions.push(TransitionRecord {
                         seq: self.line_count,
@@ -317,7 +367,15 @@ impl Recorder {
                         from,
                         to: BreakerState::Closed,
                     });
-                    self.line(at, "orch", format_args!("breaker {agent} {} -> {} (restart)", from.name(), BreakerState::Closed.name()));
+                    self.line(
+                        at,
+                        "orch",
+                        format_args!(
+                            "breaker {agent} {} -> {} (restart)",
+                            from.name(),
+                            BreakerState::Closed.name()
+                        ),
+                    );
                 }
             }
         }

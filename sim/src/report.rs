@@ -110,7 +110,12 @@ pub struct CheckReport {
 
 impl From<&Check> for CheckReport {
     fn from(c: &Check) -> Self {
-        CheckReport { name: c.name.clone(), expected: c.expected.clone(), observed: c.observed.clone(), pass: c.pass }
+        CheckReport {
+            name: c.name.clone(),
+            expected: c.expected.clone(),
+            observed: c.observed.clone(),
+            pass: c.pass,
+        }
     }
 }
 
@@ -208,7 +213,11 @@ impl Report {
     pub fn to_text(&self) -> String {
         let mut s = String::new();
         let mark = if self.passed() { "PASS" } else { "FAIL" };
-        let _ = writeln!(s, "{mark} {}  (seed {}, trace {})", self.scenario, self.seed, self.trace_hash);
+        let _ = writeln!(
+            s,
+            "{mark} {}  (seed {}, trace {})",
+            self.scenario, self.seed, self.trace_hash
+        );
         let t = &self.trades;
         let _ = writeln!(
             s,
@@ -228,18 +237,38 @@ impl Report {
             let f = |v: Option<u64>| v.map(|v| format!("{v}ms")).unwrap_or_else(|| "-".into());
             let _ = writeln!(s, "  MTTD {}  MTTR {}", f(self.mttd_ms), f(self.mttr_ms));
         }
-        let _ = writeln!(s, "  {:<22} {:>6} {:>6} {:>5} {:>5} {:>5} {:>6} {:>6} {:>6} {:>5} {:>9}", "agent", "calls", "ok", "thr", "err", "t/o", "retry", "rej-b", "rej-l", "opens", "p99 ms");
-        for (name, a) in Stage::ALL.iter().filter_map(|s| self.agents.get(s.name()).map(|a| (s.name(), a))) {
+        let _ = writeln!(
+            s,
+            "  {:<22} {:>6} {:>6} {:>5} {:>5} {:>5} {:>6} {:>6} {:>6} {:>5} {:>9}",
+            "agent", "calls", "ok", "thr", "err", "t/o", "retry", "rej-b", "rej-l", "opens", "p99 ms"
+        );
+        for (name, a) in Stage::ALL
+            .iter()
+            .filter_map(|s| self.agents.get(s.name()).map(|a| (s.name(), a)))
+        {
             let _ = writeln!(
                 s,
                 "  {:<22} {:>6} {:>6} {:>5} {:>5} {:>5} {:>6} {:>6} {:>6} {:>5} {:>9}",
-                name, a.calls, a.ok, a.throttled, a.errors, a.timeouts, a.retries,
-                a.rejected_by_breaker, a.rejected_by_limiter, a.breaker_opens, a.latency_ms.p99
+                name,
+                a.calls,
+                a.ok,
+                a.throttled,
+                a.errors,
+                a.timeouts,
+                a.retries,
+                a.rejected_by_breaker,
+                a.rejected_by_limiter,
+                a.breaker_opens,
+                a.latency_ms.p99
             );
         }
         for c in self.invariants.iter().chain(&self.expectations) {
             let mark = if c.pass { "ok  " } else { "FAIL" };
-            let _ = writeln!(s, "  {mark} {:<30} expected {}, observed {}", c.name, c.expected, c.observed);
+            let _ = writeln!(
+                s,
+                "  {mark} {:<30} expected {}, observed {}",
+                c.name, c.expected, c.observed
+            );
         }
         let _ = writeln!(s, "  replay: {}", self.replay);
         s

@@ -14,12 +14,12 @@ use gameday_scenario::Scenario;
 
 use crate::checker::{self, RunFacts, Verdict};
 use crate::clock::Clock;
-use crate::defects::{policy_defects, PlantedDefect};
+use crate::defects::{PlantedDefect, policy_defects};
 use crate::orchestrator::OrchestratorSide;
 use crate::recorder::Recorder;
-use crate::report::{count_outcomes, Report, RunInfo, Trades};
+use crate::report::{Report, RunInfo, Trades, count_outcomes};
 use crate::timeline::{Action, Timeline};
-use crate::workload::{arrivals, Inbox};
+use crate::workload::{Inbox, arrivals};
 
 /// After the workload stops, the run goes on until every trade has finished, but no longer
 /// than this: a trade still unfinished then counts as lost.
@@ -74,7 +74,11 @@ impl World {
         let recorder = Rc::new(RefCell::new(Recorder::new(keep_trace, &scenario.policy.budget)));
         {
             let mut r = recorder.borrow_mut();
-            r.line(Duration::ZERO, "run", format_args!("scenario {} seed {seed}", scenario.name));
+            r.line(
+                Duration::ZERO,
+                "run",
+                format_args!("scenario {} seed {seed}", scenario.name),
+            );
             for d in planted {
                 r.line(Duration::ZERO, "run", format_args!("planted defect {d}"));
             }
@@ -85,7 +89,11 @@ impl World {
             timeline: Rc::new(Timeline::new(scenario)),
             recorder,
             journal: Arc::new(MemoryJournal::new()),
-            inbox: Rc::new(Inbox::new(arrivals(seed, scenario.workload.rate, scenario.duration))),
+            inbox: Rc::new(Inbox::new(arrivals(
+                seed,
+                scenario.workload.rate,
+                scenario.duration,
+            ))),
             services,
             generator,
             planted: planted.to_vec(),
@@ -124,8 +132,16 @@ impl World {
         match action {
             Action::FaultOn(i) | Action::FaultOff(i) => {
                 let f = self.timeline.fault(i);
-                let on = if matches!(action, Action::FaultOn(_)) { "on" } else { "off" };
-                r.line(at, "faults", format_args!("{} {} {on} (fault {i})", f.kind.name(), f.target.name()));
+                let on = if matches!(action, Action::FaultOn(_)) {
+                    "on"
+                } else {
+                    "off"
+                };
+                r.line(
+                    at,
+                    "faults",
+                    format_args!("{} {} {on} (fault {i})", f.kind.name(), f.target.name()),
+                );
             }
             Action::Crash(t) => r.line(at, "faults", format_args!("crash {}", t.name())),
             Action::Restart(t) => r.line(at, "faults", format_args!("restart {}", t.name())),
@@ -146,8 +162,12 @@ impl World {
     /// Judges the run and builds its report.
     pub fn finish(&self, end: Duration, replay: String, file: Option<String>) -> RunOutput {
         self.recorder.borrow_mut().line(end, "run", format_args!("end"));
-        let outcomes: BTreeMap<TradeId, OutcomeKind> =
-            self.journal.outcomes().into_iter().map(|(t, o)| (t, o.kind())).collect();
+        let outcomes: BTreeMap<TradeId, OutcomeKind> = self
+            .journal
+            .outcomes()
+            .into_iter()
+            .map(|(t, o)| (t, o.kind()))
+            .collect();
         let mut applied = BTreeMap::new();
         for s in &self.services {
             for (k, n) in s.borrow().applied() {
@@ -157,7 +177,13 @@ impl World {
         let submitted: Vec<(TradeId, Duration)> = self.inbox.all().iter().map(|(at, t)| (*t, *at)).collect();
         let needed_calls = submitted
             .iter()
-            .map(|(t, _)| if self.generator.expected(*t) == MatchResult::Matched { 3 } else { 4 })
+            .map(|(t, _)| {
+                if self.generator.expected(*t) == MatchResult::Matched {
+                    3
+                } else {
+                    4
+                }
+            })
             .sum();
         let recorder = self.recorder.borrow();
         let facts = RunFacts {
@@ -170,10 +196,12 @@ impl World {
             end,
         };
         let verdict = checker::check(&facts);
-        let (matched, exception, dead_letter) = count_outcomes(
-            submitted.iter().filter_map(|(t, _)| outcomes.get(t)),
-        );
-        let lost = submitted.iter().filter(|(t, _)| !outcomes.contains_key(t)).count() as u64;
+        let (matched, exception, dead_letter) =
+            count_outcomes(submitted.iter().filter_map(|(t, _)| outcomes.get(t)));
+        let lost = submitted
+            .iter()
+            .filter(|(t, _)| !outcomes.contains_key(t))
+            .count() as u64;
         let duplicated = recorder.trades.values().filter(|l| l.finished.len() > 1).count() as u64;
         let info = RunInfo {
             scenario: self.scenario.name.clone(),
@@ -191,7 +219,11 @@ impl World {
             replay,
         };
         let report = Report::build(info, &recorder, &verdict);
-        RunOutput { report, verdict, trace: recorder.lines().to_vec() }
+        RunOutput {
+            report,
+            verdict,
+            trace: recorder.lines().to_vec(),
+        }
     }
 }
 
@@ -226,8 +258,16 @@ pub fn run_scenario(
     let seed = options.seed.unwrap_or(scenario.seed);
     let world = World::new(scenario, seed, options.keep_trace, &options.planted)?;
     let end = engine.run(&world)?;
-    let file = options.file.as_deref().map(shell_word).unwrap_or_else(|| format!("<{}>", scenario.name));
-    let engine_flag = if engine.name() == "turmoil" { String::new() } else { format!(" --engine {}", engine.name()) };
+    let file = options
+        .file
+        .as_deref()
+        .map(shell_word)
+        .unwrap_or_else(|| format!("<{}>", scenario.name));
+    let engine_flag = if engine.name() == "turmoil" {
+        String::new()
+    } else {
+        format!(" --engine {}", engine.name())
+    };
     let plants: String = options.planted.iter().map(|d| format!(" --plant {d}")).collect();
     let replay = format!("gameday run {file} --seed {seed}{engine_flag}{plants}");
     Ok(world.finish(end, replay, options.file.clone()))
@@ -237,8 +277,14 @@ pub fn run_scenario(
 /// single-quoted otherwise, so a printed replay command can be pasted as is.
 pub fn shell_word(word: &str) -> String {
     let plain = !word.is_empty()
-        && word.chars().all(|c| c.is_ascii_alphanumeric() || "/._-+=:,@%".contains(c));
-    if plain { word.to_string() } else { format!("'{}'", word.replace('\'', "'\\''")) }
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-+=:,@%".contains(c));
+    if plain {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
 }
 
 #[cfg(test)]
@@ -247,7 +293,10 @@ mod tests {
 
     #[test]
     fn replay_paths_survive_a_shell() {
-        assert_eq!(shell_word("scenarios/catalog/01-baseline.toml"), "scenarios/catalog/01-baseline.toml");
+        assert_eq!(
+            shell_word("scenarios/catalog/01-baseline.toml"),
+            "scenarios/catalog/01-baseline.toml"
+        );
         assert_eq!(shell_word("my scenarios/a b.toml"), "'my scenarios/a b.toml'");
         assert_eq!(shell_word("it's.toml"), "'it'\\''s.toml'");
         assert_eq!(shell_word(""), "''");

@@ -208,7 +208,11 @@ pub enum SweepError {
     #[error("a sweep needs at least one seed")]
     NoSeeds,
     #[error("{scenario}: {seeds} seeds from {first} run past the largest seed")]
-    SeedOverflow { scenario: String, first: u64, seeds: u64 },
+    SeedOverflow {
+        scenario: String,
+        first: u64,
+        seeds: u64,
+    },
     #[error("{scenario} seed {seed}: {source}")]
     Run {
         scenario: String,
@@ -246,7 +250,11 @@ pub fn run_sweep(
     for (i, s) in scenarios.iter().enumerate() {
         let first = plan.first_seed_of(&s.scenario);
         if first.checked_add(plan.seeds - 1).is_none() {
-            return Err(SweepError::SeedOverflow { scenario: s.scenario.name.clone(), first, seeds: plan.seeds });
+            return Err(SweepError::SeedOverflow {
+                scenario: s.scenario.name.clone(),
+                first,
+                seeds: plan.seeds,
+            });
         }
         items.extend(plan.indices().map(|index| (i, index, first + index)));
     }
@@ -255,12 +263,27 @@ pub fn run_sweep(
         jobs,
         |&(i, index, seed)| {
             let s = &scenarios[i];
-            let options = RunOptions { seed: Some(seed), keep_trace: false, file: s.file.clone(), planted: Vec::new() };
+            let options = RunOptions {
+                seed: Some(seed),
+                keep_trace: false,
+                file: s.file.clone(),
+                planted: Vec::new(),
+            };
             run_scenario(&s.scenario, engine, &options)
                 .map(|out| SeedRun::from_report(index, &out.report))
-                .map_err(|source| SweepError::Run { scenario: s.scenario.name.clone(), seed, source })
+                .map_err(|source| SweepError::Run {
+                    scenario: s.scenario.name.clone(),
+                    seed,
+                    source,
+                })
         },
-        |k, r| progress(Finished { scenario: items[k].0, seed: items[k].2, passed: matches!(r, Ok(run) if run.pass) }),
+        |k, r| {
+            progress(Finished {
+                scenario: items[k].0,
+                seed: items[k].2,
+                passed: matches!(r, Ok(run) if run.pass),
+            })
+        },
     );
     let mut runs: Vec<Vec<SeedRun>> = scenarios.iter().map(|_| Vec::new()).collect();
     for (&(i, _, _), r) in items.iter().zip(results) {
@@ -270,7 +293,10 @@ pub fn run_sweep(
         version: FORMAT_VERSION,
         engine: engine.name().to_string(),
         seeds: plan.seeds,
-        shards: (!plan.shard.is_all()).then(|| ShardSet { count: plan.shard.count, indices: vec![plan.shard.index] }),
+        shards: (!plan.shard.is_all()).then(|| ShardSet {
+            count: plan.shard.count,
+            indices: vec![plan.shard.index],
+        }),
         scenarios: scenarios
             .iter()
             .zip(runs)
@@ -300,22 +326,37 @@ mod tests {
             end_to_end_p99_ms: p99,
             amplification: 1.0 + index as f64 / 10.0,
             matched_ratio: 0.9,
-            failed_checks: if pass { vec![] } else { vec!["p99_latency: expected <= 1ms, observed 40ms".into()] },
+            failed_checks: if pass {
+                vec![]
+            } else {
+                vec!["p99_latency: expected <= 1ms, observed 40ms".into()]
+            },
             replay: format!("gameday run s.toml --seed {} --engine fast", 100 + index),
         }
     }
 
     #[test]
     fn plan_indices_follow_the_shard() {
-        let plan = SweepPlan { seeds: 7, first_seed: None, shard: Shard::new(2, 3).unwrap() };
+        let plan = SweepPlan {
+            seeds: 7,
+            first_seed: None,
+            shard: Shard::new(2, 3).unwrap(),
+        };
         assert_eq!(plan.indices().collect::<Vec<_>>(), vec![1, 4]);
-        let all = SweepPlan { shard: Shard::ALL, ..plan };
+        let all = SweepPlan {
+            shard: Shard::ALL,
+            ..plan
+        };
         assert_eq!(all.indices().count(), 7);
     }
 
     #[test]
     fn summary_counts_and_spreads() {
-        let runs = vec![seed_run(0, true, Some(300), 40.0), seed_run(1, false, None, 900.0), seed_run(2, true, Some(100), 20.0)];
+        let runs = vec![
+            seed_run(0, true, Some(300), 40.0),
+            seed_run(1, false, None, 900.0),
+            seed_run(2, true, Some(100), 20.0),
+        ];
         let s = Summary::of(&runs);
         assert_eq!((s.runs, s.passed, s.failed), (3, 2, 1));
         assert!((s.pass_rate - 2.0 / 3.0).abs() < 1e-12);
@@ -331,35 +372,71 @@ mod tests {
     }
 
     fn tiny(seed: u64) -> SweepScenario {
-        let text = format!("name = \"tiny\"\ndescription = \"d\"\nseed = {seed}\nduration = \"5s\"\n[workload]\nrate = 5\n");
-        let scenario = gameday_scenario::parse(&text, std::path::Path::new("tiny.toml")).expect("a valid scenario");
-        SweepScenario { scenario, file: Some("tiny.toml".into()) }
+        let text = format!(
+            "name = \"tiny\"\ndescription = \"d\"\nseed = {seed}\nduration = \"5s\"\n[workload]\nrate = 5\n"
+        );
+        let scenario =
+            gameday_scenario::parse(&text, std::path::Path::new("tiny.toml")).expect("a valid scenario");
+        SweepScenario {
+            scenario,
+            file: Some("tiny.toml".into()),
+        }
     }
 
     #[test]
     fn refuses_no_seeds_and_seeds_past_the_last() {
-        let plan = SweepPlan { seeds: 0, first_seed: None, shard: Shard::ALL };
-        assert!(matches!(run_sweep(&[tiny(1)], &crate::FastEngine, &plan, 1, &|_| {}), Err(SweepError::NoSeeds)));
-        let plan = SweepPlan { seeds: 3, first_seed: None, shard: Shard::ALL };
+        let plan = SweepPlan {
+            seeds: 0,
+            first_seed: None,
+            shard: Shard::ALL,
+        };
+        assert!(matches!(
+            run_sweep(&[tiny(1)], &crate::FastEngine, &plan, 1, &|_| {}),
+            Err(SweepError::NoSeeds)
+        ));
+        let plan = SweepPlan {
+            seeds: 3,
+            first_seed: None,
+            shard: Shard::ALL,
+        };
         let err = run_sweep(&[tiny(u64::MAX - 1)], &crate::FastEngine, &plan, 1, &|_| {}).unwrap_err();
         assert!(matches!(err, SweepError::SeedOverflow { .. }), "{err}");
     }
 
     #[test]
     fn a_sharded_sweep_runs_its_seeds_and_merges_into_the_whole() {
-        let plan = SweepPlan { seeds: 3, first_seed: Some(9), shard: Shard::ALL };
+        let plan = SweepPlan {
+            seeds: 3,
+            first_seed: Some(9),
+            shard: Shard::ALL,
+        };
         let seen = std::sync::Mutex::new(Vec::new());
-        let whole = run_sweep(&[tiny(1)], &crate::FastEngine, &plan, 2, &|f| seen.lock().unwrap().push(f.seed)).unwrap();
+        let whole = run_sweep(&[tiny(1)], &crate::FastEngine, &plan, 2, &|f| {
+            seen.lock().unwrap().push(f.seed)
+        })
+        .unwrap();
         let mut seen = seen.into_inner().unwrap();
         seen.sort();
         assert_eq!(seen, vec![9, 10, 11]);
-        assert_eq!(whole.scenarios[0].runs.iter().map(|r| r.seed).collect::<Vec<_>>(), vec![9, 10, 11]);
+        assert_eq!(
+            whole.scenarios[0].runs.iter().map(|r| r.seed).collect::<Vec<_>>(),
+            vec![9, 10, 11]
+        );
         assert!(whole.all_passed(), "{}", whole.to_text());
-        assert_eq!(whole.scenarios[0].runs[1].replay, "gameday run tiny.toml --seed 10 --engine fast");
+        assert_eq!(
+            whole.scenarios[0].runs[1].replay,
+            "gameday run tiny.toml --seed 10 --engine fast"
+        );
         let parts: Vec<(String, SweepResult)> = (1..=2)
             .map(|k| {
-                let plan = SweepPlan { shard: Shard::new(k, 2).unwrap(), ..plan };
-                (format!("{k}"), run_sweep(&[tiny(1)], &crate::FastEngine, &plan, 1, &|_| {}).unwrap())
+                let plan = SweepPlan {
+                    shard: Shard::new(k, 2).unwrap(),
+                    ..plan
+                };
+                (
+                    format!("{k}"),
+                    run_sweep(&[tiny(1)], &crate::FastEngine, &plan, 1, &|_| {}).unwrap(),
+                )
             })
             .collect();
         assert_eq!(parts[0].1.scenarios[0].runs.len(), 2);

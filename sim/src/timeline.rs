@@ -50,7 +50,10 @@ impl Timeline {
         // Stable sort: at one instant, actions keep file order (and "off" before "on" of a
         // later fault only when it comes first in the file).
         actions.sort_by_key(|(t, _)| *t);
-        Timeline { faults: scenario.faults.clone(), actions }
+        Timeline {
+            faults: scenario.faults.clone(),
+            actions,
+        }
     }
 
     /// Every controller action, ordered by time.

@@ -48,7 +48,10 @@ pub struct Inbox {
 
 impl Inbox {
     pub fn new(arrivals: Vec<(Duration, TradeId)>) -> Inbox {
-        Inbox { arrivals, next: Cell::new(0) }
+        Inbox {
+            arrivals,
+            next: Cell::new(0),
+        }
     }
 
     pub fn all(&self) -> &[(Duration, TradeId)] {

@@ -143,6 +143,8 @@ pub struct TurmoilEngine {
 
 impl Default for TurmoilEngine {
     fn default() -> Self {
-        TurmoilEngine { tick: Duration::from_millis(1) }
+        TurmoilEngine {
+            tick: Duration::from_millis(1),
+        }
     }
 }

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use gameday_scenario::load;
 use gameday_sim::report::Report;
-use gameday_sim::{run_scenario, Engine, FastEngine, RunOptions, TurmoilEngine};
+use gameday_sim::{Engine, FastEngine, RunOptions, TurmoilEngine, run_scenario};
 
 /// Matched ratios may differ by this much (largest seen on the catalog: 0.011, retry-storm).
 const MATCHED_RATIO_TOLERANCE: f64 = 0.02;
@@ -56,16 +56,25 @@ fn differences(t: &Report, f: &Report) -> Vec<String> {
         out.push(format!("verdict {} vs {}", t.verdict, f.verdict));
     }
     if t.trades.submitted != f.trades.submitted {
-        out.push(format!("submitted {} vs {}", t.trades.submitted, f.trades.submitted));
+        out.push(format!(
+            "submitted {} vs {}",
+            t.trades.submitted, f.trades.submitted
+        ));
     }
     if (t.trades.lost, t.trades.duplicated) != (f.trades.lost, f.trades.duplicated) {
         out.push("lost or duplicated trades differ".into());
     }
     if (t.matched_ratio - f.matched_ratio).abs() > MATCHED_RATIO_TOLERANCE {
-        out.push(format!("matched ratio {:.4} vs {:.4}", t.matched_ratio, f.matched_ratio));
+        out.push(format!(
+            "matched ratio {:.4} vs {:.4}",
+            t.matched_ratio, f.matched_ratio
+        ));
     }
     if (t.amplification - f.amplification).abs() > AMPLIFICATION_TOLERANCE {
-        out.push(format!("amplification {:.4} vs {:.4}", t.amplification, f.amplification));
+        out.push(format!(
+            "amplification {:.4} vs {:.4}",
+            t.amplification, f.amplification
+        ));
     }
     if !within_ms(t.mttd_ms, f.mttd_ms, TIMING_TOLERANCE) {
         out.push(format!("MTTD {:?} vs {:?}", t.mttd_ms, f.mttd_ms));
@@ -76,11 +85,19 @@ fn differences(t: &Report, f: &Report) -> Vec<String> {
     for (name, a) in &t.agents {
         let b = &f.agents[name];
         if a.breaker_opens != b.breaker_opens {
-            out.push(format!("{name} breaker opens {} vs {}", a.breaker_opens, b.breaker_opens));
+            out.push(format!(
+                "{name} breaker opens {} vs {}",
+                a.breaker_opens, b.breaker_opens
+            ));
         }
     }
     let failed = |r: &Report| -> Vec<String> {
-        r.invariants.iter().chain(&r.expectations).filter(|c| !c.pass).map(|c| c.name.clone()).collect()
+        r.invariants
+            .iter()
+            .chain(&r.expectations)
+            .filter(|c| !c.pass)
+            .map(|c| c.name.clone())
+            .collect()
     };
     if failed(t) != failed(f) {
         out.push(format!("failed checks {:?} vs {:?}", failed(t), failed(f)));

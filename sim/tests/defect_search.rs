@@ -9,10 +9,10 @@ use std::path::PathBuf;
 
 use gameday_scenario::load;
 use gameday_scenario::swarm::arb_swarm_scenario;
-use gameday_sim::property::{
-    check_case, defect_space, search, write_failure, CaseOptions, SearchConfig, SearchOutcome,
-};
 use gameday_sim::PlantedDefect;
+use gameday_sim::property::{
+    CaseOptions, SearchConfig, SearchOutcome, check_case, defect_space, search, write_failure,
+};
 
 /// The search must find the defect within this many generated cases.
 const MAX_CASES: u32 = 64;
@@ -28,15 +28,25 @@ fn finds(defect: PlantedDefect, invariant: &str) {
         cases: MAX_CASES,
         max_shrink_iters: 64,
         rng_seed: Some([7; 32]),
-        case: CaseOptions { determinism: false, planted: planted.clone() },
+        case: CaseOptions {
+            determinism: false,
+            planted: planted.clone(),
+        },
         persist_from: None,
     };
     let strategy = arb_swarm_scenario(defect_space(defect));
     let (found_after, scenario, failure) = match search(&strategy, &config) {
-        SearchOutcome::Failed { found_after, scenario, failure } => (found_after, scenario, failure),
+        SearchOutcome::Failed {
+            found_after,
+            scenario,
+            failure,
+        } => (found_after, scenario, failure),
         other => panic!("{defect}: the search did not find the defect in {MAX_CASES} cases: {other:?}"),
     };
-    assert!(found_after <= MAX_CASES, "{defect}: found after {found_after} cases");
+    assert!(
+        found_after <= MAX_CASES,
+        "{defect}: found after {found_after} cases"
+    );
     assert!(
         failure.failed_checks.iter().any(|c| c == invariant),
         "{defect}: expected `{invariant}` to fail, got {failure}"
@@ -51,17 +61,28 @@ fn finds(defect: PlantedDefect, invariant: &str) {
     // The written file replays the same failure, to the same trace.
     let written = write_failure(&failure_dir(), &scenario, scenario.seed, &planted, &failure)
         .expect("cannot write the failing scenario");
-    assert!(written.replay.contains("--engine fast") && written.replay.contains(&format!("--plant {defect}")));
+    assert!(
+        written.replay.contains("--engine fast") && written.replay.contains(&format!("--plant {defect}"))
+    );
     let back = load(&written.path).expect("the written scenario parses");
-    assert_eq!(back, scenario, "{defect}: the file does not hold the shrunk scenario");
+    assert_eq!(
+        back, scenario,
+        "{defect}: the file does not hold the shrunk scenario"
+    );
     let again = check_case(&back, &config.case).expect_err("the replayed case passed");
-    assert_eq!(again.trace_hash, failure.trace_hash, "{defect}: the replay took another path");
+    assert_eq!(
+        again.trace_hash, failure.trace_hash,
+        "{defect}: the replay took another path"
+    );
     assert_eq!(again.failed_checks, failure.failed_checks);
 
     // Without the defect the same scenario holds: the failure is the defect's doing.
     check_case(&back, &CaseOptions::default())
         .unwrap_or_else(|f| panic!("{defect}: the shrunk scenario fails without the defect: {f}"));
-    eprintln!("{defect}: found after {found_after} cases, shrunk to {} faults", scenario.faults.len());
+    eprintln!(
+        "{defect}: found after {found_after} cases, shrunk to {} faults",
+        scenario.faults.len()
+    );
 }
 
 #[test]

@@ -9,8 +9,8 @@
 use std::path::PathBuf;
 
 use gameday_scenario::strategy::proptest_cases;
-use gameday_scenario::swarm::{arb_swarm_scenario, SwarmConfig};
-use gameday_sim::property::{search, search_seed, write_failure, CaseOptions, SearchConfig, SearchOutcome};
+use gameday_scenario::swarm::{SwarmConfig, arb_swarm_scenario};
+use gameday_sim::property::{CaseOptions, SearchConfig, SearchOutcome, search, search_seed, write_failure};
 
 fn failure_dir() -> PathBuf {
     let tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
@@ -22,9 +22,19 @@ fn expect_no_failure(config: SearchConfig) {
     let strategy = arb_swarm_scenario(SwarmConfig::default());
     match search(&strategy, &config) {
         SearchOutcome::Passed { cases } => assert!(cases >= config.cases, "only {cases} cases ran"),
-        SearchOutcome::Failed { found_after, scenario, failure } => {
-            let written = write_failure(&failure_dir(), &scenario, scenario.seed, &config.case.planted, &failure)
-                .expect("cannot write the failing scenario");
+        SearchOutcome::Failed {
+            found_after,
+            scenario,
+            failure,
+        } => {
+            let written = write_failure(
+                &failure_dir(),
+                &scenario,
+                scenario.seed,
+                &config.case.planted,
+                &failure,
+            )
+            .expect("cannot write the failing scenario");
             panic!(
                 "case {found_after} failed: {failure}\nshrunk scenario: {}\nreplay: {}",
                 written.path.display(),
@@ -50,7 +60,10 @@ fn the_same_case_gives_the_same_trace() {
     expect_no_failure(SearchConfig {
         cases: proptest_cases(12),
         rng_seed: search_seed(),
-        case: CaseOptions { determinism: true, ..CaseOptions::default() },
+        case: CaseOptions {
+            determinism: true,
+            ..CaseOptions::default()
+        },
         persist_from: Some(file!()),
         ..SearchConfig::default()
     });

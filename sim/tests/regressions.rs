@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use gameday_scenario::load;
-use gameday_sim::{run_scenario, FastEngine, RunOptions};
+use gameday_sim::{FastEngine, RunOptions, run_scenario};
 
 fn scenario_files(dir: &str) -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(dir);
@@ -29,7 +29,10 @@ fn failures(files: &[PathBuf]) -> Vec<String> {
                 continue;
             }
         };
-        let options = RunOptions { file: Some(path.display().to_string()), ..RunOptions::default() };
+        let options = RunOptions {
+            file: Some(path.display().to_string()),
+            ..RunOptions::default()
+        };
         match run_scenario(&scenario, &FastEngine, &options) {
             Ok(run) if run.verdict.pass() => {
                 // And the same trace again: some of these were determinism failures.
@@ -53,7 +56,12 @@ fn failures(files: &[PathBuf]) -> Vec<String> {
                     .filter(|c| !c.pass)
                     .map(|c| format!("{} (observed {})", c.name, c.observed))
                     .collect();
-                out.push(format!("{}: {}; replay: {}", path.display(), failed.join(", "), run.report.replay));
+                out.push(format!(
+                    "{}: {}; replay: {}",
+                    path.display(),
+                    failed.join(", "),
+                    run.report.replay
+                ));
             }
             Err(e) => out.push(format!("{}: {e}", path.display())),
         }
@@ -74,5 +82,9 @@ fn the_catalog_passes_on_the_fast_engine() {
     let files = scenario_files("scenarios/catalog");
     assert!(files.len() >= 12, "the catalog shrank to {} files", files.len());
     let failed = failures(&files);
-    assert!(failed.is_empty(), "catalog scenarios failed on the fast engine:\n{}", failed.join("\n"));
+    assert!(
+        failed.is_empty(),
+        "catalog scenarios failed on the fast engine:\n{}",
+        failed.join("\n")
+    );
 }

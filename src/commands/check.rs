@@ -45,11 +45,7 @@ pub fn exec(args: Args) -> anyhow::Result<u8> {
                     let n = s.faults.len();
                     let faults = if n == 1 { "fault" } else { "faults" };
                     let duration = gameday_scenario::format_duration(s.duration);
-                    println!(
-                        "ok {}: {} ({n} {faults}, {duration})",
-                        file.display(),
-                        s.name
-                    );
+                    println!("ok {}: {} ({n} {faults}, {duration})", file.display(), s.name);
                 }
                 Err(e) => {
                     eprintln!("{e}\n");

@@ -113,17 +113,25 @@ pub enum StageArg {
 
 fn humantime_duration(s: &str) -> Result<Duration, String> {
     let d = parse_duration(s)?;
-    if d.is_zero() { Err("must be above zero".into()) } else { Ok(d) }
+    if d.is_zero() {
+        Err("must be above zero".into())
+    } else {
+        Ok(d)
+    }
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
     let (n, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
-    let n: u64 = n.parse().map_err(|_| format!("expected a duration such as 500ms, 5s or 1m, found `{s}`"))?;
+    let n: u64 = n
+        .parse()
+        .map_err(|_| format!("expected a duration such as 500ms, 5s or 1m, found `{s}`"))?;
     match unit {
         "ms" => Ok(Duration::from_millis(n)),
         "s" => Ok(Duration::from_secs(n)),
         "m" => Ok(Duration::from_secs(n * 60)),
-        _ => Err(format!("expected a duration such as 500ms, 5s or 1m, found `{s}`")),
+        _ => Err(format!(
+            "expected a duration such as 500ms, 5s or 1m, found `{s}`"
+        )),
     }
 }
 
@@ -142,7 +150,11 @@ fn print_refusals(refusals: &[Refusal]) -> u8 {
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().context("cannot start the async runtime")
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
 }
 
 pub fn exec(args: Args) -> anyhow::Result<u8> {
@@ -151,13 +163,24 @@ pub fn exec(args: Args) -> anyhow::Result<u8> {
             let (scenario, bindings) = load(&target)?;
             match plan(&scenario, &bindings) {
                 Ok(p) => {
-                    println!("{}: ok ({} actions, {} stop conditions)", target.scenario.display(), p.template.actions.len(), p.template.stop_conditions.len());
+                    println!(
+                        "{}: ok ({} actions, {} stop conditions)",
+                        target.scenario.display(),
+                        p.template.actions.len(),
+                        p.template.stop_conditions.len()
+                    );
                     Ok(EXIT_OK)
                 }
                 Err(refusals) => Ok(print_refusals(&refusals)),
             }
         }
-        FisCommand::Render { target, out, prediction, no_predict, predict_seeds } => {
+        FisCommand::Render {
+            target,
+            out,
+            prediction,
+            no_predict,
+            predict_seeds,
+        } => {
             let (scenario, bindings) = load(&target)?;
             let prediction: Option<Prediction> = match prediction {
                 None if no_predict => None,
@@ -169,8 +192,12 @@ pub fn exec(args: Args) -> anyhow::Result<u8> {
                     Some(predict(&scenario, &target.scenario, predict_seeds)?)
                 }
                 Some(path) => {
-                    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
-                    Some(serde_json::from_str(&text).with_context(|| format!("{}: not a prediction", path.display()))?)
+                    let text = std::fs::read_to_string(&path)
+                        .with_context(|| format!("cannot read {}", path.display()))?;
+                    Some(
+                        serde_json::from_str(&text)
+                            .with_context(|| format!("{}: not a prediction", path.display()))?,
+                    )
                 }
             };
             match render(&scenario, &bindings, prediction.as_ref()) {
@@ -184,30 +211,63 @@ pub fn exec(args: Args) -> anyhow::Result<u8> {
                 Err(e) => Err(e.into()),
             }
         }
-        FisCommand::Run { target, stage, yes, timeline, poll, endpoint } => {
+        FisCommand::Run {
+            target,
+            stage,
+            yes,
+            timeline,
+            poll,
+            endpoint,
+        } => {
             let (scenario, bindings) = load(&target)?;
             let stage = match stage {
                 StageArg::Preview => RunStage::Preview,
                 StageArg::Live if yes => RunStage::Live,
-                StageArg::Live => bail!("--stage live injects faults into {} in {}: add --yes to confirm (and run --stage preview first)", bindings.account, bindings.region),
+                StageArg::Live => bail!(
+                    "--stage live injects faults into {} in {}: add --yes to confirm (and run --stage preview first)",
+                    bindings.account,
+                    bindings.region
+                ),
             };
             let plan = match plan(&scenario, &bindings) {
                 Ok(p) => p,
                 Err(refusals) => return Ok(print_refusals(&refusals)),
             };
-            runtime()?.block_on(run(plan.template, &bindings, stage, &timeline, poll, endpoint.endpoint_url.as_deref()))
+            runtime()?.block_on(run(
+                plan.template,
+                &bindings,
+                stage,
+                &timeline,
+                poll,
+                endpoint.endpoint_url.as_deref(),
+            ))
         }
         FisCommand::Status { id, endpoint, region } => runtime()?.block_on(async {
-            let runner = Runner::new(client_from_env(&region, endpoint.endpoint_url.as_deref()).await, SystemWallClock, Duration::from_secs(5));
+            let runner = Runner::new(
+                client_from_env(&region, endpoint.endpoint_url.as_deref()).await,
+                SystemWallClock,
+                Duration::from_secs(5),
+            );
             let s = runner.status(&id).await?;
-            println!("{id}: {}{}", s.status, s.reason.map(|r| format!(" ({r})")).unwrap_or_default());
+            println!(
+                "{id}: {}{}",
+                s.status,
+                s.reason.map(|r| format!(" ({r})")).unwrap_or_default()
+            );
             for (name, (state, reason)) in &s.actions {
-                println!("  {name}: {state}{}", reason.as_ref().map(|r| format!(" ({r})")).unwrap_or_default());
+                println!(
+                    "  {name}: {state}{}",
+                    reason.as_ref().map(|r| format!(" ({r})")).unwrap_or_default()
+                );
             }
             Ok(EXIT_OK)
         }),
         FisCommand::Stop { id, endpoint, region } => runtime()?.block_on(async {
-            let runner = Runner::new(client_from_env(&region, endpoint.endpoint_url.as_deref()).await, SystemWallClock, Duration::from_secs(5));
+            let runner = Runner::new(
+                client_from_env(&region, endpoint.endpoint_url.as_deref()).await,
+                SystemWallClock,
+                Duration::from_secs(5),
+            );
             let s = runner.stop(&id).await?;
             println!("{id}: {}", s.status);
             Ok(EXIT_OK)
@@ -217,13 +277,35 @@ pub fn exec(args: Args) -> anyhow::Result<u8> {
 
 /// The runbook's prediction: a sweep of the scenario over `seeds` seeds on the fast engine.
 fn predict(scenario: &Scenario, path: &Path, seeds: u32) -> anyhow::Result<Prediction> {
-    eprintln!("predicting: {} over {seeds} seeds on the fast engine (--no-predict skips this)", scenario.name);
-    let input = [SweepScenario { scenario: scenario.clone(), file: Some(path.display().to_string()) }];
-    let plan = SweepPlan { seeds: u64::from(seeds), first_seed: None, shard: Shard::ALL };
-    let result = run_sweep(&input, &FastEngine, &plan, super::run::default_jobs(), &|_| {}).context("prediction sweep failed")?;
+    eprintln!(
+        "predicting: {} over {seeds} seeds on the fast engine (--no-predict skips this)",
+        scenario.name
+    );
+    let input = [SweepScenario {
+        scenario: scenario.clone(),
+        file: Some(path.display().to_string()),
+    }];
+    let plan = SweepPlan {
+        seeds: u64::from(seeds),
+        first_seed: None,
+        shard: Shard::ALL,
+    };
+    let result = run_sweep(&input, &FastEngine, &plan, super::run::default_jobs(), &|_| {})
+        .context("prediction sweep failed")?;
     let s = &result.scenarios[0].summary;
-    let quantiles = |d: &Option<Distribution>| d.as_ref().map(|d| Quantiles { p50: d.p50.round() as u64, p99: d.p99.round() as u64 });
-    Ok(Prediction { seeds, pass_rate: s.pass_rate, matched_ratio: s.matched_ratio, mttd_ms: quantiles(&s.mttd_ms), mttr_ms: quantiles(&s.mttr_ms) })
+    let quantiles = |d: &Option<Distribution>| {
+        d.as_ref().map(|d| Quantiles {
+            p50: d.p50.round() as u64,
+            p99: d.p99.round() as u64,
+        })
+    };
+    Ok(Prediction {
+        seeds,
+        pass_rate: s.pass_rate,
+        matched_ratio: s.matched_ratio,
+        mttd_ms: quantiles(&s.mttd_ms),
+        mttr_ms: quantiles(&s.mttr_ms),
+    })
 }
 
 /// Progress: a spinner on a terminal, plain lines otherwise.
@@ -241,7 +323,12 @@ impl Progress {
     }
 
     fn change(&self, c: &StateChange) {
-        let line = format!("{} {}{}", c.subject, c.state, c.reason.as_ref().map(|r| format!(" ({r})")).unwrap_or_default());
+        let line = format!(
+            "{} {}{}",
+            c.subject,
+            c.state,
+            c.reason.as_ref().map(|r| format!(" ({r})")).unwrap_or_default()
+        );
         match &self.0 {
             Some(bar) => {
                 bar.println(&line);
@@ -272,13 +359,29 @@ async fn run(
         }
         eprintln!("interrupted: stopping the experiment");
     };
-    let token = format!("gameday-{}-{}", template.client_token.trim_start_matches("gameday-"), SystemWallClock.now_unix_ms());
-    let timeline: Timeline = runner.run(&template, stage, &token, cancel, |c| progress.change(c)).await?;
+    let token = format!(
+        "gameday-{}-{}",
+        template.client_token.trim_start_matches("gameday-"),
+        SystemWallClock.now_unix_ms()
+    );
+    let timeline: Timeline = runner
+        .run(&template, stage, &token, cancel, |c| progress.change(c))
+        .await?;
     if let Some(bar) = &progress.0 {
         bar.finish_and_clear();
     }
     let json = serde_json::to_string_pretty(&timeline)? + "\n";
-    std::fs::write(timeline_path, json).with_context(|| format!("cannot write {}", timeline_path.display()))?;
-    eprintln!("experiment {} ended {}; timeline written to {}", timeline.experiment_id, timeline.final_state, timeline_path.display());
-    Ok(if timeline.succeeded() { EXIT_OK } else { EXIT_FAILED })
+    std::fs::write(timeline_path, json)
+        .with_context(|| format!("cannot write {}", timeline_path.display()))?;
+    eprintln!(
+        "experiment {} ended {}; timeline written to {}",
+        timeline.experiment_id,
+        timeline.final_state,
+        timeline_path.display()
+    );
+    Ok(if timeline.succeeded() {
+        EXIT_OK
+    } else {
+        EXIT_FAILED
+    })
 }

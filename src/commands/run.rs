@@ -4,11 +4,11 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::{bail, Context};
+use anyhow::{Context, bail};
 use clap::Args as ClapArgs;
 use gameday_scenario::Scenario;
 use gameday_sim::parallel::run_parallel;
-use gameday_sim::{run_scenario, Engine, FastEngine, RunOptions, RunOutput, TurmoilEngine};
+use gameday_sim::{Engine, FastEngine, RunOptions, RunOutput, TurmoilEngine, run_scenario};
 
 use super::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK};
 
@@ -101,7 +101,10 @@ pub fn default_jobs() -> usize {
 pub fn exec(args: Args) -> anyhow::Result<u8> {
     let files = expand(&args.paths)?;
     if args.trace.is_some() && files.len() != 1 {
-        eprintln!("error: --trace takes exactly one scenario ({} given)", files.len());
+        eprintln!(
+            "error: --trace takes exactly one scenario ({} given)",
+            files.len()
+        );
         return Ok(EXIT_BAD_INPUT);
     }
     let Some(scenarios) = load_all(&files) else {
@@ -109,15 +112,21 @@ pub fn exec(args: Args) -> anyhow::Result<u8> {
     };
     let engine = args.engine.engine(Duration::from_millis(args.tick_ms));
     let jobs = args.jobs.unwrap_or_else(default_jobs);
-    let results: Vec<anyhow::Result<RunOutput>> = run_parallel(&scenarios, jobs, |(path, scenario)| {
-        let options = RunOptions {
-            seed: args.seed,
-            keep_trace: args.trace.is_some(),
-            file: Some(display_path(path)),
-            planted: args.plant.clone(),
-        };
-        run_scenario(scenario, engine.as_ref(), &options).with_context(|| format!("{}: simulation failed", path.display()))
-    }, |_, _| {});
+    let results: Vec<anyhow::Result<RunOutput>> = run_parallel(
+        &scenarios,
+        jobs,
+        |(path, scenario)| {
+            let options = RunOptions {
+                seed: args.seed,
+                keep_trace: args.trace.is_some(),
+                file: Some(display_path(path)),
+                planted: args.plant.clone(),
+            };
+            run_scenario(scenario, engine.as_ref(), &options)
+                .with_context(|| format!("{}: simulation failed", path.display()))
+        },
+        |_, _| {},
+    );
 
     let mut reports = Vec::new();
     for r in results {
@@ -142,9 +151,18 @@ pub fn exec(args: Args) -> anyhow::Result<u8> {
             writeln!(out, "{}", r.report.to_text())?;
         }
         let failed = reports.iter().filter(|r| !r.report.passed()).count();
-        writeln!(out, "scenarios: {} passed, {} failed", reports.len() - failed, failed)?;
+        writeln!(
+            out,
+            "scenarios: {} passed, {} failed",
+            reports.len() - failed,
+            failed
+        )?;
     }
-    Ok(if reports.iter().all(|r| r.report.passed()) { EXIT_OK } else { EXIT_FAILED })
+    Ok(if reports.iter().all(|r| r.report.passed()) {
+        EXIT_OK
+    } else {
+        EXIT_FAILED
+    })
 }
 
 /// Paths as the user would type them again in a replay command.

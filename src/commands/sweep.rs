@@ -11,7 +11,9 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Args as ClapArgs;
 use gameday_sim::sweep::junit::to_junit;
-use gameday_sim::sweep::{Finished, Shard, SweepPlan, SweepResult, SweepScenario, merge, parse_result, run_sweep};
+use gameday_sim::sweep::{
+    Finished, Shard, SweepPlan, SweepResult, SweepScenario, merge, parse_result, run_sweep,
+};
 
 use super::run::{EngineKind, default_jobs, expand, load_all};
 use super::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK};
@@ -76,18 +78,28 @@ pub fn exec(args: Args) -> anyhow::Result<u8> {
         };
         let scenarios: Vec<SweepScenario> = loaded
             .into_iter()
-            .map(|(path, scenario)| SweepScenario { scenario, file: Some(path.display().to_string()) })
+            .map(|(path, scenario)| SweepScenario {
+                scenario,
+                file: Some(path.display().to_string()),
+            })
             .collect();
-        let plan = SweepPlan { seeds: args.seeds.context("--seeds is required")?, first_seed: args.first_seed, shard };
+        let plan = SweepPlan {
+            seeds: args.seeds.context("--seeds is required")?,
+            first_seed: args.first_seed,
+            shard,
+        };
         let engine = args.engine.engine(Duration::from_millis(args.tick_ms));
         let jobs = args.jobs.unwrap_or_else(default_jobs);
         let progress = Progress::new(&scenarios, &plan);
-        let result = run_sweep(&scenarios, engine.as_ref(), &plan, jobs, &|f| progress.finished(f));
+        let result = run_sweep(&scenarios, engine.as_ref(), &plan, jobs, &|f| {
+            progress.finished(f)
+        });
         progress.finish();
         result?
     };
     if let Some(path) = &args.junit {
-        std::fs::write(path, to_junit(&result)).with_context(|| format!("writing JUnit XML to {}", path.display()))?;
+        std::fs::write(path, to_junit(&result))
+            .with_context(|| format!("writing JUnit XML to {}", path.display()))?;
     }
     let mut out = std::io::stdout().lock();
     if args.json {
@@ -122,14 +134,22 @@ impl Progress {
         let total = per * scenarios.len() as u64;
         let bar = std::io::stderr().is_terminal().then(|| {
             let bar = indicatif::ProgressBar::new(total);
-            if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} runs, {msg} [{elapsed_precise}, eta {eta}]") {
+            if let Ok(style) = indicatif::ProgressStyle::with_template(
+                "{bar:40} {pos}/{len} runs, {msg} [{elapsed_precise}, eta {eta}]",
+            ) {
                 bar.set_style(style);
             }
             bar.set_message("0 failed");
             bar
         });
-        let counts = scenarios.iter().map(|s| (s.scenario.name.clone(), per, 0, 0)).collect();
-        Progress { bar, counts: Mutex::new(counts) }
+        let counts = scenarios
+            .iter()
+            .map(|s| (s.scenario.name.clone(), per, 0, 0))
+            .collect();
+        Progress {
+            bar,
+            counts: Mutex::new(counts),
+        }
     }
 
     fn finished(&self, f: Finished) {
@@ -139,7 +159,8 @@ impl Progress {
         if !f.passed {
             c.3 += 1;
         }
-        let line = (c.2 == c.1).then(|| format!("{}: {} runs, {} passed, {} failed", c.0, c.1, c.1 - c.3, c.3));
+        let line =
+            (c.2 == c.1).then(|| format!("{}: {} runs, {} passed, {} failed", c.0, c.1, c.1 - c.3, c.3));
         match &self.bar {
             Some(bar) => {
                 bar.inc(1);

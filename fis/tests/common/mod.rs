@@ -46,7 +46,12 @@ pub fn min(m: u64) -> Duration {
 }
 
 pub fn fault(kind: FaultKind, target: Target, start: Duration, duration: Duration) -> Fault {
-    Fault { kind, target, start, duration }
+    Fault {
+        kind,
+        target,
+        start,
+        duration,
+    }
 }
 
 pub fn scenario(name: &str, faults: Vec<Fault>) -> Scenario {
@@ -72,12 +77,44 @@ pub fn mixed() -> Scenario {
     scenario(
         "mixed",
         vec![
-            fault(FaultKind::Throttle { rate: 0.5, retry_after: Some(Duration::from_secs(2)) }, PDF, min(2), min(3)),
-            fault(FaultKind::Latency { delay: Duration::from_millis(800), jitter: Duration::from_millis(200) }, EXCEPTIONS, Duration::ZERO, min(5)),
+            fault(
+                FaultKind::Throttle {
+                    rate: 0.5,
+                    retry_after: Some(Duration::from_secs(2)),
+                },
+                PDF,
+                min(2),
+                min(3),
+            ),
+            fault(
+                FaultKind::Latency {
+                    delay: Duration::from_millis(800),
+                    jitter: Duration::from_millis(200),
+                },
+                EXCEPTIONS,
+                Duration::ZERO,
+                min(5),
+            ),
             fault(FaultKind::Crash, Target::Orchestrator, min(4), min(2)),
             fault(FaultKind::Partition, MATCHING, min(6), min(2)),
-            fault(FaultKind::Error { rate: 0.3, status: 503 }, EXCEPTIONS, min(6), min(1)),
-            fault(FaultKind::Latency { delay: Duration::from_millis(300), jitter: Duration::ZERO }, EXTRACTION, min(2), min(4)),
+            fault(
+                FaultKind::Error {
+                    rate: 0.3,
+                    status: 503,
+                },
+                EXCEPTIONS,
+                min(6),
+                min(1),
+            ),
+            fault(
+                FaultKind::Latency {
+                    delay: Duration::from_millis(300),
+                    jitter: Duration::ZERO,
+                },
+                EXTRACTION,
+                min(2),
+                min(4),
+            ),
             fault(FaultKind::Crash, PDF, min(8), min(2)),
         ],
     )
@@ -86,6 +123,14 @@ pub fn mixed() -> Scenario {
 pub fn single_throttle() -> Scenario {
     scenario(
         "extraction-throttling",
-        vec![fault(FaultKind::Throttle { rate: 0.5, retry_after: None }, EXTRACTION, min(2), min(3))],
+        vec![fault(
+            FaultKind::Throttle {
+                rate: 0.5,
+                retry_after: None,
+            },
+            EXTRACTION,
+            min(2),
+            min(3),
+        )],
     )
 }

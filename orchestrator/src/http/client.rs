@@ -18,11 +18,11 @@
 //! is the caller's to handle, since only the call policy knows whether to retry.
 
 use std::cell::{Cell, RefCell};
-use std::rc::Rc;
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
+use std::rc::Rc;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -53,7 +53,9 @@ impl TcpConnector {
 
     /// Every agent at the same address (one server hosting all four).
     pub fn single(addr: SocketAddr) -> TcpConnector {
-        TcpConnector { addrs: Stage::ALL.into_iter().map(|s| (s, addr)).collect() }
+        TcpConnector {
+            addrs: Stage::ALL.into_iter().map(|s| (s, addr)).collect(),
+        }
     }
 }
 
@@ -63,9 +65,8 @@ impl Connector for TcpConnector {
     fn connect(&self, agent: Stage) -> impl Future<Output = io::Result<Self::Io>> {
         let addr = self.addrs.get(&agent).copied();
         async move {
-            let addr = addr.ok_or_else(|| {
-                io::Error::new(io::ErrorKind::NotFound, format!("no address for {agent}"))
-            })?;
+            let addr = addr
+                .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, format!("no address for {agent}")))?;
             let stream = tokio::net::TcpStream::connect(addr).await?;
             stream.set_nodelay(true)?;
             Ok(stream)
@@ -89,14 +90,20 @@ impl<C: Connector> HttpAgentClient<C> {
     pub fn new(connector: C) -> HttpAgentClient<C> {
         HttpAgentClient {
             connector,
-            idle: Rc::new(Pool { idle: RefCell::new(BTreeMap::new()), max_per_agent: DEFAULT_MAX_IDLE_PER_AGENT }),
+            idle: Rc::new(Pool {
+                idle: RefCell::new(BTreeMap::new()),
+                max_per_agent: DEFAULT_MAX_IDLE_PER_AGENT,
+            }),
             opened: Cell::new(0),
         }
     }
 
     /// Keeps at most `n` idle connections per agent (0 disables keep-alive reuse).
     pub fn with_max_idle_per_agent(mut self, n: usize) -> HttpAgentClient<C> {
-        self.idle = Rc::new(Pool { idle: RefCell::new(BTreeMap::new()), max_per_agent: n });
+        self.idle = Rc::new(Pool {
+            idle: RefCell::new(BTreeMap::new()),
+            max_per_agent: n,
+        });
         self
     }
 

@@ -64,7 +64,10 @@ where
     let body = match body.collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(e) => {
-            let err = AgentError::Rejected { status: 400, reason: format!("reading the body: {e}") };
+            let err = AgentError::Rejected {
+                status: 400,
+                reason: format!("reading the body: {e}"),
+            };
             return wire::error_response(&err).map(Full::new);
         }
     };

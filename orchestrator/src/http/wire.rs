@@ -113,15 +113,21 @@ pub fn decode_request(
         return Err(reject(405, format!("method {method} not allowed")));
     }
     let stage = parse_path(path_text).ok_or_else(|| reject(404, format!("no agent at {path_text}")))?;
-    let req: AgentRequest =
-        serde_json::from_slice(body).map_err(|e| reject(400, format!("body is not an agent request: {e}")))?;
+    let req: AgentRequest = serde_json::from_slice(body)
+        .map_err(|e| reject(400, format!("body is not an agent request: {e}")))?;
     if req.stage() != stage {
-        return Err(reject(400, format!("request for {} sent to {stage}", req.stage())));
+        return Err(reject(
+            400,
+            format!("request for {} sent to {stage}", req.stage()),
+        ));
     }
     if let Some(key) = headers.get(HEADER_IDEMPOTENCY_KEY)
         && key.as_bytes() != req.key.to_string().as_bytes()
     {
-        return Err(reject(400, "idempotency-key header disagrees with the body".into()));
+        return Err(reject(
+            400,
+            "idempotency-key header disagrees with the body".into(),
+        ));
     }
     Ok(req)
 }
@@ -144,25 +150,34 @@ pub fn error_response(err: &AgentError) -> Response<Bytes> {
     let in_class = |status: u16, ok: bool, canonical: u16| if ok { status } else { canonical };
     let status = match err {
         AgentError::Throttled { .. } => 429,
-        AgentError::Unavailable { status } => in_class(*status, (500..=599).contains(status) && *status != 504, 503),
+        AgentError::Unavailable { status } => {
+            in_class(*status, (500..=599).contains(status) && *status != 504, 503)
+        }
         AgentError::Timeout => 504,
         AgentError::Connect(_) | AgentError::Protocol(_) => 502,
         AgentError::AccessDenied { status } => in_class(*status, matches!(status, 401 | 403), 403),
-        AgentError::Rejected { status, .. } => {
-            in_class(*status, (400..=499).contains(status) && !matches!(status, 401 | 403 | 408 | 429), 400)
-        }
+        AgentError::Rejected { status, .. } => in_class(
+            *status,
+            (400..=499).contains(status) && !matches!(status, 401 | 403 | 408 | 429),
+            400,
+        ),
     };
     let reason = match err {
         AgentError::Rejected { reason, .. } => reason.clone(),
         other => other.to_string(),
     };
-    let body = ErrorBody { error: err.kind().name().to_string(), reason };
+    let body = ErrorBody {
+        error: err.kind().name().to_string(),
+        reason,
+    };
     let bytes = serde_json::to_vec(&body).unwrap_or_default();
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut response = json_response(status, Bytes::from(bytes));
     if let Some(delay) = err.retry_after() {
         let secs = delay.as_secs() + u64::from(delay.subsec_nanos() > 0);
-        response.headers_mut().insert(RETRY_AFTER, HeaderValue::from(secs));
+        response
+            .headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from(secs));
     }
     response
 }
@@ -170,7 +185,9 @@ pub fn error_response(err: &AgentError) -> Response<Bytes> {
 fn json_response(status: StatusCode, body: Bytes) -> Response<Bytes> {
     let mut response = Response::new(body);
     *response.status_mut() = status;
-    response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(JSON));
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(JSON));
     response
 }
 
@@ -189,15 +206,24 @@ pub fn classify(
             if output_fits(stage, &output) {
                 Ok(output)
             } else {
-                Err(AgentError::Protocol(format!("{stage} answered with another stage's output")))
+                Err(AgentError::Protocol(format!(
+                    "{stage} answered with another stage's output"
+                )))
             }
         }
-        429 => Err(AgentError::Throttled { retry_after: retry_after(headers) }),
+        429 => Err(AgentError::Throttled {
+            retry_after: retry_after(headers),
+        }),
         408 | 504 => Err(AgentError::Timeout),
         401 | 403 => Err(AgentError::AccessDenied { status: code }),
-        400..=499 => Err(AgentError::Rejected { status: code, reason: reason(status, body) }),
+        400..=499 => Err(AgentError::Rejected {
+            status: code,
+            reason: reason(status, body),
+        }),
         500..=599 => Err(AgentError::Unavailable { status: code }),
-        _ => Err(AgentError::Protocol(format!("unexpected status {code} from {stage}"))),
+        _ => Err(AgentError::Protocol(format!(
+            "unexpected status {code} from {stage}"
+        ))),
     }
 }
 
@@ -245,30 +271,76 @@ mod tests {
         let s = Stage::TradeMatching;
         let mut h = empty();
         h.insert(RETRY_AFTER, HeaderValue::from_static("7"));
-        assert_eq!(classify(status(429), &h, b"", s), Err(AgentError::Throttled { retry_after: Some(Duration::from_secs(7)) }));
-        h.insert(RETRY_AFTER, HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"));
-        assert_eq!(classify(status(429), &h, b"", s), Err(AgentError::Throttled { retry_after: None }));
-        assert_eq!(classify(status(429), &empty(), b"", s), Err(AgentError::Throttled { retry_after: None }));
-        assert_eq!(classify(status(503), &empty(), b"", s), Err(AgentError::Unavailable { status: 503 }));
-        assert_eq!(classify(status(500), &empty(), b"", s), Err(AgentError::Unavailable { status: 500 }));
+        assert_eq!(
+            classify(status(429), &h, b"", s),
+            Err(AgentError::Throttled {
+                retry_after: Some(Duration::from_secs(7))
+            })
+        );
+        h.insert(
+            RETRY_AFTER,
+            HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"),
+        );
+        assert_eq!(
+            classify(status(429), &h, b"", s),
+            Err(AgentError::Throttled { retry_after: None })
+        );
+        assert_eq!(
+            classify(status(429), &empty(), b"", s),
+            Err(AgentError::Throttled { retry_after: None })
+        );
+        assert_eq!(
+            classify(status(503), &empty(), b"", s),
+            Err(AgentError::Unavailable { status: 503 })
+        );
+        assert_eq!(
+            classify(status(500), &empty(), b"", s),
+            Err(AgentError::Unavailable { status: 500 })
+        );
         assert_eq!(classify(status(504), &empty(), b"", s), Err(AgentError::Timeout));
         assert_eq!(classify(status(408), &empty(), b"", s), Err(AgentError::Timeout));
-        assert_eq!(classify(status(401), &empty(), b"", s), Err(AgentError::AccessDenied { status: 401 }));
-        assert_eq!(classify(status(403), &empty(), b"", s), Err(AgentError::AccessDenied { status: 403 }));
         assert_eq!(
-            classify(status(422), &empty(), br#"{"error":"rejected","reason":"bad notional"}"#, s),
-            Err(AgentError::Rejected { status: 422, reason: "bad notional".into() })
+            classify(status(401), &empty(), b"", s),
+            Err(AgentError::AccessDenied { status: 401 })
+        );
+        assert_eq!(
+            classify(status(403), &empty(), b"", s),
+            Err(AgentError::AccessDenied { status: 403 })
+        );
+        assert_eq!(
+            classify(
+                status(422),
+                &empty(),
+                br#"{"error":"rejected","reason":"bad notional"}"#,
+                s
+            ),
+            Err(AgentError::Rejected {
+                status: 422,
+                reason: "bad notional".into()
+            })
         );
         assert_eq!(
             classify(status(400), &empty(), b"plain text", s),
-            Err(AgentError::Rejected { status: 400, reason: "plain text".into() })
+            Err(AgentError::Rejected {
+                status: 400,
+                reason: "plain text".into()
+            })
         );
         assert_eq!(
             classify(status(404), &empty(), b"", s),
-            Err(AgentError::Rejected { status: 404, reason: "Not Found".into() })
+            Err(AgentError::Rejected {
+                status: 404,
+                reason: "Not Found".into()
+            })
         );
         for code in [101, 201, 204, 301, 302] {
-            assert!(matches!(classify(status(code), &empty(), b"", s), Err(AgentError::Protocol(_))), "{code}");
+            assert!(
+                matches!(
+                    classify(status(code), &empty(), b"", s),
+                    Err(AgentError::Protocol(_))
+                ),
+                "{code}"
+            );
         }
     }
 
@@ -276,14 +348,22 @@ mod tests {
     fn ok_bodies_must_be_the_stages_output() {
         let out = AgentOutput::Match(MatchResult::Matched);
         let resp = output_response(&out);
-        assert_eq!(classify(resp.status(), resp.headers(), resp.body(), Stage::TradeMatching), Ok(out));
+        assert_eq!(
+            classify(resp.status(), resp.headers(), resp.body(), Stage::TradeMatching),
+            Ok(out)
+        );
         assert!(matches!(
             classify(resp.status(), resp.headers(), resp.body(), Stage::PdfAdapter),
             Err(AgentError::Protocol(_))
         ));
         let garbage = raw_ok_response("{\"type\":\"match\",".into());
         assert!(matches!(
-            classify(garbage.status(), garbage.headers(), garbage.body(), Stage::TradeMatching),
+            classify(
+                garbage.status(),
+                garbage.headers(),
+                garbage.body(),
+                Stage::TradeMatching
+            ),
             Err(AgentError::Protocol(_))
         ));
     }
@@ -291,32 +371,72 @@ mod tests {
     #[test]
     fn out_of_class_errors_take_the_canonical_status() {
         let s = Stage::PdfAdapter;
-        assert_eq!(roundtrip(&AgentError::Unavailable { status: 504 }, s), Err(AgentError::Unavailable { status: 503 }));
-        assert_eq!(roundtrip(&AgentError::Unavailable { status: 200 }, s), Err(AgentError::Unavailable { status: 503 }));
-        assert_eq!(roundtrip(&AgentError::AccessDenied { status: 500 }, s), Err(AgentError::AccessDenied { status: 403 }));
         assert_eq!(
-            roundtrip(&AgentError::Rejected { status: 429, reason: "x".into() }, s),
-            Err(AgentError::Rejected { status: 400, reason: "x".into() })
+            roundtrip(&AgentError::Unavailable { status: 504 }, s),
+            Err(AgentError::Unavailable { status: 503 })
         );
-        assert_eq!(roundtrip(&AgentError::Connect("upstream".into()), s), Err(AgentError::Unavailable { status: 502 }));
-        assert_eq!(roundtrip(&AgentError::Protocol("upstream".into()), s), Err(AgentError::Unavailable { status: 502 }));
         assert_eq!(
-            roundtrip(&AgentError::Throttled { retry_after: Some(Duration::from_millis(1500)) }, s),
-            Err(AgentError::Throttled { retry_after: Some(Duration::from_secs(2)) })
+            roundtrip(&AgentError::Unavailable { status: 200 }, s),
+            Err(AgentError::Unavailable { status: 503 })
+        );
+        assert_eq!(
+            roundtrip(&AgentError::AccessDenied { status: 500 }, s),
+            Err(AgentError::AccessDenied { status: 403 })
+        );
+        assert_eq!(
+            roundtrip(
+                &AgentError::Rejected {
+                    status: 429,
+                    reason: "x".into()
+                },
+                s
+            ),
+            Err(AgentError::Rejected {
+                status: 400,
+                reason: "x".into()
+            })
+        );
+        assert_eq!(
+            roundtrip(&AgentError::Connect("upstream".into()), s),
+            Err(AgentError::Unavailable { status: 502 })
+        );
+        assert_eq!(
+            roundtrip(&AgentError::Protocol("upstream".into()), s),
+            Err(AgentError::Unavailable { status: 502 })
+        );
+        assert_eq!(
+            roundtrip(
+                &AgentError::Throttled {
+                    retry_after: Some(Duration::from_millis(1500))
+                },
+                s
+            ),
+            Err(AgentError::Throttled {
+                retry_after: Some(Duration::from_secs(2))
+            })
         );
     }
 
     #[test]
     fn requests_round_trip_and_bad_ones_are_rejected() {
         let req = AgentRequest {
-            key: IdempotencyKey { trade: TradeId(9), stage: Stage::TradeExtraction },
+            key: IdempotencyKey {
+                trade: TradeId(9),
+                stage: Stage::TradeExtraction,
+            },
             correlation_id: "T00000009-abc".into(),
             attempt: 3,
-            input: AgentInput::Text(NormalisedText { trade: TradeId(9), text: "X: y".into() }),
+            input: AgentInput::Text(NormalisedText {
+                trade: TradeId(9),
+                text: "X: y".into(),
+            }),
         };
         let http = build_request(&req).expect("encodable");
         assert_eq!(http.uri().path(), "/v1/agents/trade-extraction/invoke");
-        assert_eq!(http.headers()[HEADER_IDEMPOTENCY_KEY], "T00000009/trade-extraction");
+        assert_eq!(
+            http.headers()[HEADER_IDEMPOTENCY_KEY],
+            "T00000009/trade-extraction"
+        );
         assert_eq!(http.headers()[HEADER_ATTEMPT], "3");
         assert_eq!(http.headers()[HEADER_CORRELATION_ID], "T00000009-abc");
         let decoded = decode_request(http.method(), http.uri().path(), http.headers(), http.body());
@@ -326,13 +446,56 @@ mod tests {
             Err(AgentError::Rejected { status, .. }) => status,
             other => panic!("expected a rejection, got {other:?}"),
         };
-        assert_eq!(status_of(decode_request(&Method::GET, http.uri().path(), http.headers(), http.body())), 405);
-        assert_eq!(status_of(decode_request(http.method(), "/v1/agents/nobody/invoke", http.headers(), http.body())), 404);
-        assert_eq!(status_of(decode_request(http.method(), &path(Stage::PdfAdapter), http.headers(), http.body())), 400);
-        assert_eq!(status_of(decode_request(http.method(), http.uri().path(), http.headers(), b"{}")), 400);
+        assert_eq!(
+            status_of(decode_request(
+                &Method::GET,
+                http.uri().path(),
+                http.headers(),
+                http.body()
+            )),
+            405
+        );
+        assert_eq!(
+            status_of(decode_request(
+                http.method(),
+                "/v1/agents/nobody/invoke",
+                http.headers(),
+                http.body()
+            )),
+            404
+        );
+        assert_eq!(
+            status_of(decode_request(
+                http.method(),
+                &path(Stage::PdfAdapter),
+                http.headers(),
+                http.body()
+            )),
+            400
+        );
+        assert_eq!(
+            status_of(decode_request(
+                http.method(),
+                http.uri().path(),
+                http.headers(),
+                b"{}"
+            )),
+            400
+        );
         let mut wrong_key = http.headers().clone();
-        wrong_key.insert(HEADER_IDEMPOTENCY_KEY, HeaderValue::from_static("T00000001/trade-extraction"));
-        assert_eq!(status_of(decode_request(http.method(), http.uri().path(), &wrong_key, http.body())), 400);
+        wrong_key.insert(
+            HEADER_IDEMPOTENCY_KEY,
+            HeaderValue::from_static("T00000001/trade-extraction"),
+        );
+        assert_eq!(
+            status_of(decode_request(
+                http.method(),
+                http.uri().path(),
+                &wrong_key,
+                http.body()
+            )),
+            400
+        );
 
         let mut bad = req;
         bad.correlation_id = "line\nbreak".into();
@@ -340,16 +503,26 @@ mod tests {
     }
 
     fn cases() -> u32 {
-        std::env::var("GAMEDAY_PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(256)
+        std::env::var("GAMEDAY_PROPTEST_CASES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(256)
     }
 
     fn in_class_error() -> impl Strategy<Value = AgentError> {
         prop_oneof![
-            proptest::option::of(0u64..100_000).prop_map(|s| AgentError::Throttled { retry_after: s.map(Duration::from_secs) }),
-            (500u16..600).prop_filter("504 is a timeout", |s| *s != 504).prop_map(|status| AgentError::Unavailable { status }),
+            proptest::option::of(0u64..100_000).prop_map(|s| AgentError::Throttled {
+                retry_after: s.map(Duration::from_secs)
+            }),
+            (500u16..600)
+                .prop_filter("504 is a timeout", |s| *s != 504)
+                .prop_map(|status| AgentError::Unavailable { status }),
             Just(AgentError::Timeout),
             prop_oneof![Just(401u16), Just(403u16)].prop_map(|status| AgentError::AccessDenied { status }),
-            ((400u16..500).prop_filter("own class", |s| !matches!(s, 401 | 403 | 408 | 429)), "[ -~]{0,60}")
+            (
+                (400u16..500).prop_filter("own class", |s| !matches!(s, 401 | 403 | 408 | 429)),
+                "[ -~]{0,60}"
+            )
                 .prop_map(|(status, reason)| AgentError::Rejected { status, reason }),
         ]
     }

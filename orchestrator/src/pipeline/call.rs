@@ -10,15 +10,15 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::flow::fits;
-use crate::agent::ErrorKind;
-use crate::resilience::{Admission, Backoff, Failure, Permit, RetryDecision};
-use super::seed::attempt_rng;
 use super::Pipeline;
+use super::flow::fits;
+use super::seed::attempt_rng;
+use crate::agent::ErrorKind;
 use crate::agent::{AgentClient, AgentError, AgentInput, AgentOutput, AgentRequest};
 use crate::domain::{IdempotencyKey, Stage, TradeDocument};
 use crate::event::{Event, GiveUp, Observer};
 use crate::journal::{Journal, StageFailure};
+use crate::resilience::{Admission, Backoff, Failure, Permit, RetryDecision};
 
 /// Why an attempt did not produce an answer.
 enum AttemptFailure {
@@ -62,19 +62,31 @@ impl<C: AgentClient, J: Journal, O: Observer> Pipeline<C, J, O> {
         stage: Stage,
         input: AgentInput,
     ) -> Result<AgentOutput, StageFailure> {
-        let key = IdempotencyKey { trade: doc.trade, stage };
+        let key = IdempotencyKey {
+            trade: doc.trade,
+            stage,
+        };
         let (retry, call_timeout) =
             self.with_policy(stage, |p| (p.config().retry.clone(), p.config().timeout.call));
         let mut backoff = Backoff::new(&retry);
         loop {
             let attempt = self.journal.note_attempt(key);
-            let failure = match self.attempt(doc, key, attempt, &input, call_timeout, &mut backoff).await {
+            let failure = match self
+                .attempt(doc, key, attempt, &input, call_timeout, &mut backoff)
+                .await
+            {
                 Ok(output) => return Ok(output),
                 Err(failure) => failure,
             };
             let mut rng = attempt_rng(self.seed, doc.trade, stage, attempt);
             let decision = self.with_policy(stage, |p| {
-                p.after_failure(Instant::now(), attempt, failure.as_failure(), &mut backoff, &mut rng)
+                p.after_failure(
+                    Instant::now(),
+                    attempt,
+                    failure.as_failure(),
+                    &mut backoff,
+                    &mut rng,
+                )
             });
             let cause = match &failure {
                 AttemptFailure::Agent(e) => Some(e.kind()),
@@ -82,12 +94,21 @@ impl<C: AgentClient, J: Journal, O: Observer> Pipeline<C, J, O> {
             };
             match decision {
                 RetryDecision::Retry { delay } => {
-                    self.emit(Event::RetryScheduled { key, attempt, delay, cause });
+                    self.emit(Event::RetryScheduled {
+                        key,
+                        attempt,
+                        delay,
+                        cause,
+                    });
                     tokio::time::sleep(delay).await;
                 }
                 RetryDecision::GiveUp(why) => {
                     self.emit(Event::GaveUp { key, attempt, why });
-                    let error = format!("{} ({} after attempt {attempt})", failure.describe(), give_up_text(why));
+                    let error = format!(
+                        "{} ({} after attempt {attempt})",
+                        failure.describe(),
+                        give_up_text(why)
+                    );
                     return Err(StageFailure { stage, error });
                 }
             }
@@ -127,7 +148,12 @@ impl<C: AgentClient, J: Journal, O: Observer> Pipeline<C, J, O> {
 
         self.emit(Event::CallStarted { key, attempt });
         let started = Instant::now();
-        let mut in_flight = InFlight { pipeline: self, stage, permit: Some(permit), started };
+        let mut in_flight = InFlight {
+            pipeline: self,
+            stage,
+            permit: Some(permit),
+            started,
+        };
         let request = AgentRequest {
             key,
             correlation_id: doc.correlation_id.clone(),
@@ -136,7 +162,9 @@ impl<C: AgentClient, J: Journal, O: Observer> Pipeline<C, J, O> {
         };
         let result = match tokio::time::timeout(call_timeout, self.client.invoke(request)).await {
             Ok(Ok(output)) if fits(stage, &output) => Ok(output),
-            Ok(Ok(_)) => Err(AgentError::Protocol(format!("{stage} answered with the wrong output type"))),
+            Ok(Ok(_)) => Err(AgentError::Protocol(format!(
+                "{stage} answered with the wrong output type"
+            ))),
             Ok(Err(error)) => Err(error),
             Err(_elapsed) => Err(AgentError::Timeout),
         };
@@ -144,7 +172,12 @@ impl<C: AgentClient, J: Journal, O: Observer> Pipeline<C, J, O> {
         let verdict = result.as_ref().map(|_| ()).map_err(AgentError::kind);
         let error = verdict.err();
         let events = in_flight.record(verdict, latency);
-        self.emit(Event::CallFinished { key, attempt, error, latency });
+        self.emit(Event::CallFinished {
+            key,
+            attempt,
+            error,
+            latency,
+        });
         self.emit_all(events);
         result.map_err(AttemptFailure::Agent)
     }
@@ -177,7 +210,9 @@ impl<C: AgentClient, J: Journal, O: Observer> InFlight<'_, C, J, O> {
     /// Records how the call ended; returns the policy's events for the caller to emit after
     /// its own `CallFinished`.
     fn record(&mut self, verdict: Result<(), ErrorKind>, latency: Duration) -> Vec<(Instant, Event)> {
-        let Some(permit) = self.permit.take() else { return Vec::new() };
+        let Some(permit) = self.permit.take() else {
+            return Vec::new();
+        };
         let ((), events) = self
             .pipeline
             .with_policy_events(self.stage, |p| p.record(Instant::now(), permit, verdict, latency));
@@ -190,8 +225,9 @@ impl<C: AgentClient, J: Journal, O: Observer> Drop for InFlight<'_, C, J, O> {
         if let Some(permit) = self.permit.take() {
             let now = Instant::now();
             let latency = now.saturating_duration_since(self.started);
-            self.pipeline
-                .with_policy(self.stage, |p| p.record(now, permit, Err(ErrorKind::Rejected), latency));
+            self.pipeline.with_policy(self.stage, |p| {
+                p.record(now, permit, Err(ErrorKind::Rejected), latency)
+            });
         }
     }
 }

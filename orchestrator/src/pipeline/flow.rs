@@ -5,9 +5,7 @@
 //! and a half-done one differ only in how many outputs their entries already hold.
 
 use crate::agent::{AgentInput, AgentOutput};
-use crate::domain::{
-    ExceptionReason, ExceptionRequest, MatchResult, Outcome, Stage, TradeRecord,
-};
+use crate::domain::{ExceptionReason, ExceptionRequest, MatchResult, Outcome, Stage, TradeRecord};
 use crate::journal::{JournalEntry, StageFailure};
 
 /// What to do next for one trade.
@@ -48,12 +46,18 @@ pub fn next_step(entry: &JournalEntry) -> Step {
     };
 
     if let Some(error) = entry.failures.get(&Stage::ExceptionManagement) {
-        let failure = StageFailure { stage: Stage::ExceptionManagement, error: error.clone() };
+        let failure = StageFailure {
+            stage: Stage::ExceptionManagement,
+            error: error.clone(),
+        };
         return Step::Finish(dead_letter(entry, &failure));
     }
     // The earliest failed stage is the one that stopped the trade.
     if let Some((stage, error)) = entry.failures.iter().next() {
-        let reason = ExceptionReason::StageFailed { stage: *stage, error: error.clone() };
+        let reason = ExceptionReason::StageFailed {
+            stage: *stage,
+            error: error.clone(),
+        };
         return exception(entry, reason, record);
     }
 
@@ -74,9 +78,9 @@ pub fn next_step(entry: &JournalEntry) -> Step {
     };
     let reason = match matched {
         AgentOutput::Match(MatchResult::Matched) => return Step::Finish(Outcome::Matched),
-        AgentOutput::Match(MatchResult::Mismatched { fields }) => {
-            ExceptionReason::Mismatch { fields: fields.clone() }
-        }
+        AgentOutput::Match(MatchResult::Mismatched { fields }) => ExceptionReason::Mismatch {
+            fields: fields.clone(),
+        },
         AgentOutput::Match(MatchResult::Unmatched) => ExceptionReason::Unmatched,
         _ => return wrong_type(entry, Stage::TradeMatching, Some(record.clone())),
     };
@@ -100,7 +104,11 @@ fn exception(entry: &JournalEntry, reason: ExceptionReason, record: Option<Trade
         )),
         None => call(
             Stage::ExceptionManagement,
-            AgentInput::Exception(ExceptionRequest { trade: entry.trade(), reason, record }),
+            AgentInput::Exception(ExceptionRequest {
+                trade: entry.trade(),
+                reason,
+                record,
+            }),
         ),
     }
 }
@@ -122,9 +130,7 @@ fn dead_letter(entry: &JournalEntry, failure: &StageFailure) -> Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{
-        Date, ExceptionCase, Field, NormalisedText, Severity, Side, TradeDocument, TradeId,
-    };
+    use crate::domain::{Date, ExceptionCase, Field, NormalisedText, Severity, Side, TradeDocument, TradeId};
 
     fn entry() -> JournalEntry {
         JournalEntry::new(TradeDocument {
@@ -135,7 +141,11 @@ mod tests {
     }
 
     fn record() -> TradeRecord {
-        let d = Date { year: 2024, month: 1, day: 2 };
+        let d = Date {
+            year: 2024,
+            month: 1,
+            day: 2,
+        };
         TradeRecord {
             trade: TradeId(1),
             side: Side::Buy,
@@ -149,7 +159,12 @@ mod tests {
     }
 
     fn case(reason: ExceptionReason) -> ExceptionCase {
-        ExceptionCase { trade: TradeId(1), reason, severity: Severity::Low, queue: "q".into() }
+        ExceptionCase {
+            trade: TradeId(1),
+            reason,
+            severity: Severity::Low,
+            queue: "q".into(),
+        }
     }
 
     fn stage_of(step: &Step) -> Option<Stage> {
@@ -162,23 +177,50 @@ mod tests {
     #[test]
     fn walks_the_stages_in_order_to_matched() {
         let mut e = entry();
-        assert_eq!(next_step(&e), call(Stage::PdfAdapter, AgentInput::Document(e.document.clone())));
-        let text = NormalisedText { trade: TradeId(1), text: "t".into() };
-        e.outputs.insert(Stage::PdfAdapter, AgentOutput::Text(text.clone()));
-        assert_eq!(next_step(&e), call(Stage::TradeExtraction, AgentInput::Text(text)));
-        e.outputs.insert(Stage::TradeExtraction, AgentOutput::Record(record()));
-        assert_eq!(next_step(&e), call(Stage::TradeMatching, AgentInput::Record(record())));
-        e.outputs.insert(Stage::TradeMatching, AgentOutput::Match(MatchResult::Matched));
+        assert_eq!(
+            next_step(&e),
+            call(Stage::PdfAdapter, AgentInput::Document(e.document.clone()))
+        );
+        let text = NormalisedText {
+            trade: TradeId(1),
+            text: "t".into(),
+        };
+        e.outputs
+            .insert(Stage::PdfAdapter, AgentOutput::Text(text.clone()));
+        assert_eq!(
+            next_step(&e),
+            call(Stage::TradeExtraction, AgentInput::Text(text))
+        );
+        e.outputs
+            .insert(Stage::TradeExtraction, AgentOutput::Record(record()));
+        assert_eq!(
+            next_step(&e),
+            call(Stage::TradeMatching, AgentInput::Record(record()))
+        );
+        e.outputs
+            .insert(Stage::TradeMatching, AgentOutput::Match(MatchResult::Matched));
         assert_eq!(next_step(&e), Step::Finish(Outcome::Matched));
     }
 
     #[test]
     fn mismatch_goes_to_exception_management_then_finishes_with_its_case() {
         let mut e = entry();
-        e.outputs.insert(Stage::PdfAdapter, AgentOutput::Text(NormalisedText { trade: TradeId(1), text: "t".into() }));
-        e.outputs.insert(Stage::TradeExtraction, AgentOutput::Record(record()));
+        e.outputs.insert(
+            Stage::PdfAdapter,
+            AgentOutput::Text(NormalisedText {
+                trade: TradeId(1),
+                text: "t".into(),
+            }),
+        );
+        e.outputs
+            .insert(Stage::TradeExtraction, AgentOutput::Record(record()));
         let fields = vec![Field::Notional];
-        e.outputs.insert(Stage::TradeMatching, AgentOutput::Match(MatchResult::Mismatched { fields: fields.clone() }));
+        e.outputs.insert(
+            Stage::TradeMatching,
+            AgentOutput::Match(MatchResult::Mismatched {
+                fields: fields.clone(),
+            }),
+        );
         let reason = ExceptionReason::Mismatch { fields };
         let expected = AgentInput::Exception(ExceptionRequest {
             trade: TradeId(1),
@@ -186,24 +228,44 @@ mod tests {
             record: Some(record()),
         });
         assert_eq!(next_step(&e), call(Stage::ExceptionManagement, expected));
-        e.outputs.insert(Stage::ExceptionManagement, AgentOutput::Case(case(reason.clone())));
-        assert_eq!(next_step(&e), Step::Finish(Outcome::Exception { case: case(reason) }));
+        e.outputs.insert(
+            Stage::ExceptionManagement,
+            AgentOutput::Case(case(reason.clone())),
+        );
+        assert_eq!(
+            next_step(&e),
+            Step::Finish(Outcome::Exception { case: case(reason) })
+        );
     }
 
     #[test]
     fn a_failed_stage_is_reported_with_the_record_when_known() {
         let mut e = entry();
-        e.outputs.insert(Stage::PdfAdapter, AgentOutput::Text(NormalisedText { trade: TradeId(1), text: "t".into() }));
-        e.outputs.insert(Stage::TradeExtraction, AgentOutput::Record(record()));
+        e.outputs.insert(
+            Stage::PdfAdapter,
+            AgentOutput::Text(NormalisedText {
+                trade: TradeId(1),
+                text: "t".into(),
+            }),
+        );
+        e.outputs
+            .insert(Stage::TradeExtraction, AgentOutput::Record(record()));
         e.failures.insert(Stage::TradeMatching, "timed out".into());
-        let Step::Call { stage, input: AgentInput::Exception(req) } = next_step(&e) else {
+        let Step::Call {
+            stage,
+            input: AgentInput::Exception(req),
+        } = next_step(&e)
+        else {
             panic!("expected a call to exception management");
         };
         assert_eq!(stage, Stage::ExceptionManagement);
         assert_eq!(req.record, Some(record()));
         assert_eq!(
             req.reason,
-            ExceptionReason::StageFailed { stage: Stage::TradeMatching, error: "timed out".into() }
+            ExceptionReason::StageFailed {
+                stage: Stage::TradeMatching,
+                error: "timed out".into()
+            }
         );
     }
 
@@ -211,18 +273,23 @@ mod tests {
     fn exception_management_failing_dead_letters_with_the_document() {
         let mut e = entry();
         e.failures.insert(Stage::TradeExtraction, "timed out".into());
-        e.failures.insert(Stage::ExceptionManagement, "unavailable".into());
+        e.failures
+            .insert(Stage::ExceptionManagement, "unavailable".into());
         let Step::Finish(Outcome::DeadLetter { reason, document }) = next_step(&e) else {
             panic!("expected a dead letter");
         };
         assert_eq!(document, e.document);
-        assert!(reason.contains("exception-management") && reason.contains("unavailable"), "{reason}");
+        assert!(
+            reason.contains("exception-management") && reason.contains("unavailable"),
+            "{reason}"
+        );
     }
 
     #[test]
     fn wrongly_typed_journal_output_fails_the_stage_instead_of_looping() {
         let mut e = entry();
-        e.outputs.insert(Stage::PdfAdapter, AgentOutput::Match(MatchResult::Matched));
+        e.outputs
+            .insert(Stage::PdfAdapter, AgentOutput::Match(MatchResult::Matched));
         assert_eq!(stage_of(&next_step(&e)), Some(Stage::ExceptionManagement));
         assert_eq!(resume_stage(&e), Stage::ExceptionManagement);
     }
@@ -231,7 +298,11 @@ mod tests {
     fn fits_accepts_only_the_stage_output() {
         let out = AgentOutput::Match(MatchResult::Unmatched);
         assert!(fits(Stage::TradeMatching, &out));
-        for stage in [Stage::PdfAdapter, Stage::TradeExtraction, Stage::ExceptionManagement] {
+        for stage in [
+            Stage::PdfAdapter,
+            Stage::TradeExtraction,
+            Stage::ExceptionManagement,
+        ] {
             assert!(!fits(stage, &out));
         }
     }

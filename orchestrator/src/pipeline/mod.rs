@@ -97,7 +97,13 @@ impl<C: AgentClient, J: Journal, O: Observer> Pipeline<C, J, O> {
             make(Stage::TradeMatching, c)?,
             make(Stage::ExceptionManagement, d)?,
         ];
-        Ok(Pipeline { policies, seed: config.seed, client, journal, observer })
+        Ok(Pipeline {
+            policies,
+            seed: config.seed,
+            client,
+            journal,
+            observer,
+        })
     }
 
     pub fn seed(&self) -> u64 {
@@ -130,7 +136,10 @@ impl<C: AgentClient, J: Journal, O: Observer> Pipeline<C, J, O> {
         if let Some(outcome) = self.journal.outcome(trade) {
             return outcome;
         }
-        let entry = self.journal.entry(trade).unwrap_or_else(|| JournalEntry::new(document));
+        let entry = self
+            .journal
+            .entry(trade)
+            .unwrap_or_else(|| JournalEntry::new(document));
         self.drive(entry).await
     }
 
@@ -155,7 +164,10 @@ impl<C: AgentClient, J: Journal, O: Observer> Pipeline<C, J, O> {
                 entry
             }
         };
-        self.emit(Event::Resumed { trade, stage: flow::resume_stage(&entry) });
+        self.emit(Event::Resumed {
+            trade,
+            stage: flow::resume_stage(&entry),
+        });
         self.drive(entry).await
     }
 
@@ -194,8 +206,7 @@ impl<C: AgentClient, J: Journal, O: Observer> Pipeline<C, J, O> {
                     return outcome;
                 }
                 if let Some(fresh) = self.journal.entry(trade) {
-                    let covered =
-                        fresh.outputs.contains_key(&stage) || fresh.failures.contains_key(&stage);
+                    let covered = fresh.outputs.contains_key(&stage) || fresh.failures.contains_key(&stage);
                     if covered {
                         entry = fresh;
                         continue;
@@ -217,7 +228,10 @@ impl<C: AgentClient, J: Journal, O: Observer> Pipeline<C, J, O> {
     /// outcome stands and is returned instead (never two terminal states).
     fn finish(&self, trade: TradeId, outcome: Outcome) -> Outcome {
         if self.journal.finish(trade, &outcome) {
-            self.emit(Event::Finished { trade, outcome: outcome.kind() });
+            self.emit(Event::Finished {
+                trade,
+                outcome: outcome.kind(),
+            });
             return outcome;
         }
         self.journal.outcome(trade).unwrap_or(outcome)
@@ -236,7 +250,9 @@ impl<C: AgentClient, J: Journal, O: Observer> Pipeline<C, J, O> {
     /// A poisoned policy lock means a panic elsewhere mid-decision; the policy's state is
     /// still a valid state machine state, so it is used rather than panicking again.
     fn lock(&self, agent: Stage) -> MutexGuard<'_, AgentPolicy> {
-        self.policies[agent.index()].lock().unwrap_or_else(|p| p.into_inner())
+        self.policies[agent.index()]
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
     }
 
     /// Runs a policy decision and returns the events it produced, unemitted, so the caller

@@ -11,8 +11,8 @@ use tokio::time::Instant;
 use super::*;
 use crate::agent::{AgentError, AgentInput, AgentOutput, AgentRequest};
 use crate::domain::{
-    Date, ExceptionCase, ExceptionReason, Field, IdempotencyKey, MatchResult, NormalisedText,
-    Severity, Side, TradeRecord,
+    Date, ExceptionCase, ExceptionReason, Field, IdempotencyKey, MatchResult, NormalisedText, Severity, Side,
+    TradeRecord,
 };
 use crate::event::Event;
 use crate::journal::MemoryJournal;
@@ -41,7 +41,11 @@ struct Fake {
 
 impl Fake {
     fn script(&self, stage: Stage, behaviours: impl IntoIterator<Item = Behave>) {
-        self.script.borrow_mut().entry(stage).or_default().extend(behaviours);
+        self.script
+            .borrow_mut()
+            .entry(stage)
+            .or_default()
+            .extend(behaviours);
     }
 
     fn always(&self, stage: Stage, behave: Behave) {
@@ -49,7 +53,12 @@ impl Fake {
     }
 
     fn calls_to(&self, stage: Stage) -> Vec<(Instant, AgentRequest)> {
-        self.calls.borrow().iter().filter(|(_, r)| r.stage() == stage).cloned().collect()
+        self.calls
+            .borrow()
+            .iter()
+            .filter(|(_, r)| r.stage() == stage)
+            .cloned()
+            .collect()
     }
 
     fn answer(&self, input: &AgentInput) -> AgentOutput {
@@ -60,7 +69,9 @@ impl Fake {
             }),
             AgentInput::Text(t) => AgentOutput::Record(record(t.trade.0)),
             AgentInput::Record(r) if self.mismatched.contains(&r.trade.0) => {
-                AgentOutput::Match(MatchResult::Mismatched { fields: vec![Field::Notional] })
+                AgentOutput::Match(MatchResult::Mismatched {
+                    fields: vec![Field::Notional],
+                })
             }
             AgentInput::Record(_) => AgentOutput::Match(MatchResult::Matched),
             AgentInput::Exception(req) => AgentOutput::Case(ExceptionCase {
@@ -77,7 +88,11 @@ impl AgentClient for Fake {
     async fn invoke(&self, request: AgentRequest) -> Result<AgentOutput, AgentError> {
         self.calls.borrow_mut().push((Instant::now(), request.clone()));
         let stage = request.stage();
-        let scripted = self.script.borrow_mut().get_mut(&stage).and_then(VecDeque::pop_front);
+        let scripted = self
+            .script
+            .borrow_mut()
+            .get_mut(&stage)
+            .and_then(VecDeque::pop_front);
         let behave = scripted
             .or_else(|| self.always.borrow().get(&stage).cloned())
             .unwrap_or(Behave::Answer);
@@ -109,7 +124,11 @@ impl Recorder {
 }
 
 fn record(trade: u64) -> TradeRecord {
-    let d = Date { year: 2024, month: 3, day: 4 };
+    let d = Date {
+        year: 2024,
+        month: 3,
+        day: 4,
+    };
     TradeRecord {
         trade: TradeId(trade),
         side: Side::Sell,
@@ -123,7 +142,11 @@ fn record(trade: u64) -> TradeRecord {
 }
 
 fn doc(trade: u64) -> TradeDocument {
-    TradeDocument { trade: TradeId(trade), correlation_id: format!("corr-{trade}"), bytes: b"confirm".to_vec() }
+    TradeDocument {
+        trade: TradeId(trade),
+        correlation_id: format!("corr-{trade}"),
+        bytes: b"confirm".to_vec(),
+    }
 }
 
 fn policy() -> PolicyConfig {
@@ -136,7 +159,11 @@ fn policy() -> PolicyConfig {
 
 type TestPipeline = Pipeline<Rc<Fake>, Arc<MemoryJournal>, Rc<Recorder>>;
 
-fn pipeline_with(fake: &Rc<Fake>, journal: &Arc<MemoryJournal>, policy: PolicyConfig) -> (TestPipeline, Rc<Recorder>) {
+fn pipeline_with(
+    fake: &Rc<Fake>,
+    journal: &Arc<MemoryJournal>,
+    policy: PolicyConfig,
+) -> (TestPipeline, Rc<Recorder>) {
     let rec = Rc::new(Recorder::default());
     let p = Pipeline::new(
         PipelineConfig::uniform(policy, 42),
@@ -162,13 +189,24 @@ async fn happy_path_is_matched_and_journaled() {
     assert_eq!(outcome, Outcome::Matched);
     assert_eq!(journal.outcome(TradeId(1)), Some(Outcome::Matched));
     let stages: Vec<Stage> = fake.calls.borrow().iter().map(|(_, r)| r.stage()).collect();
-    assert_eq!(stages, vec![Stage::PdfAdapter, Stage::TradeExtraction, Stage::TradeMatching]);
-    assert!(fake.calls.borrow().iter().all(|(_, r)| r.correlation_id == "corr-1" && r.attempt == 1));
+    assert_eq!(
+        stages,
+        vec![Stage::PdfAdapter, Stage::TradeExtraction, Stage::TradeMatching]
+    );
+    assert!(
+        fake.calls
+            .borrow()
+            .iter()
+            .all(|(_, r)| r.correlation_id == "corr-1" && r.attempt == 1)
+    );
     let events = rec.events();
     assert_eq!(events.first(), Some(&Event::Submitted { trade: TradeId(1) }));
     assert_eq!(
         events.last(),
-        Some(&Event::Finished { trade: TradeId(1), outcome: crate::domain::OutcomeKind::Matched })
+        Some(&Event::Finished {
+            trade: TradeId(1),
+            outcome: crate::domain::OutcomeKind::Matched
+        })
     );
     // Submitting again neither calls an agent nor finishes twice.
     assert_eq!(p.submit(doc(1)).await, Outcome::Matched);
@@ -178,14 +216,26 @@ async fn happy_path_is_matched_and_journaled() {
 
 #[tokio::test(start_paused = true)]
 async fn mismatch_raises_an_exception_case() {
-    let fake = Rc::new(Fake { mismatched: vec![7], ..Fake::default() });
+    let fake = Rc::new(Fake {
+        mismatched: vec![7],
+        ..Fake::default()
+    });
     let journal = Arc::new(MemoryJournal::new());
     let (p, _rec) = pipeline_with(&fake, &journal, policy());
-    let Outcome::Exception { case } = p.submit(doc(7)).await else { panic!("expected an exception") };
-    assert_eq!(case.reason, ExceptionReason::Mismatch { fields: vec![Field::Notional] });
+    let Outcome::Exception { case } = p.submit(doc(7)).await else {
+        panic!("expected an exception")
+    };
+    assert_eq!(
+        case.reason,
+        ExceptionReason::Mismatch {
+            fields: vec![Field::Notional]
+        }
+    );
     let em = fake.calls_to(Stage::ExceptionManagement);
     assert_eq!(em.len(), 1);
-    let AgentInput::Exception(req) = &em[0].1.input else { panic!("wrong input") };
+    let AgentInput::Exception(req) = &em[0].1.input else {
+        panic!("wrong input")
+    };
     assert_eq!(req.record, Some(record(7)));
 }
 
@@ -195,11 +245,19 @@ async fn a_stage_that_always_fails_ends_in_an_exception_naming_it() {
     fake.always(Stage::TradeExtraction, Behave::Fail(AgentError::Timeout));
     let journal = Arc::new(MemoryJournal::new());
     let (p, rec) = pipeline_with(&fake, &journal, policy());
-    let Outcome::Exception { case } = p.submit(doc(3)).await else { panic!("expected an exception") };
-    let ExceptionReason::StageFailed { stage, error } = &case.reason else { panic!("{:?}", case.reason) };
+    let Outcome::Exception { case } = p.submit(doc(3)).await else {
+        panic!("expected an exception")
+    };
+    let ExceptionReason::StageFailed { stage, error } = &case.reason else {
+        panic!("{:?}", case.reason)
+    };
     assert_eq!(*stage, Stage::TradeExtraction);
     assert!(error.contains("timed out"), "{error}");
-    assert_eq!(fake.calls_to(Stage::TradeExtraction).len(), 3, "max_attempts calls");
+    assert_eq!(
+        fake.calls_to(Stage::TradeExtraction).len(),
+        3,
+        "max_attempts calls"
+    );
     assert!(fake.calls_to(Stage::TradeMatching).is_empty());
     assert!(rec.events().iter().any(|e| matches!(
         e,
@@ -214,28 +272,44 @@ async fn a_wrongly_typed_answer_is_a_protocol_failure_of_the_stage() {
     fake.always(Stage::PdfAdapter, Behave::WrongType);
     let journal = Arc::new(MemoryJournal::new());
     let (p, rec) = pipeline_with(&fake, &journal, policy());
-    let Outcome::Exception { case } = p.submit(doc(4)).await else { panic!("expected an exception") };
-    let ExceptionReason::StageFailed { stage, error } = &case.reason else { panic!("{:?}", case.reason) };
+    let Outcome::Exception { case } = p.submit(doc(4)).await else {
+        panic!("expected an exception")
+    };
+    let ExceptionReason::StageFailed { stage, error } = &case.reason else {
+        panic!("{:?}", case.reason)
+    };
     assert_eq!(*stage, Stage::PdfAdapter);
     assert!(error.contains("protocol"), "{error}");
     assert!(rec.events().iter().any(|e| matches!(
         e,
-        Event::CallFinished { error: Some(crate::agent::ErrorKind::Protocol), .. }
+        Event::CallFinished {
+            error: Some(crate::agent::ErrorKind::Protocol),
+            ..
+        }
     )));
 }
 
 #[tokio::test(start_paused = true)]
 async fn exception_management_failing_dead_letters_and_keeps_the_document() {
-    let fake = Rc::new(Fake { mismatched: vec![5], ..Fake::default() });
+    let fake = Rc::new(Fake {
+        mismatched: vec![5],
+        ..Fake::default()
+    });
     fake.always(Stage::ExceptionManagement, unavailable());
     let journal = Arc::new(MemoryJournal::new());
     let (p, rec) = pipeline_with(&fake, &journal, policy());
     let outcome = p.submit(doc(5)).await;
-    let Outcome::DeadLetter { reason, document } = &outcome else { panic!("{outcome:?}") };
+    let Outcome::DeadLetter { reason, document } = &outcome else {
+        panic!("{outcome:?}")
+    };
     assert_eq!(document, &doc(5));
     assert!(reason.contains("exception-management"), "{reason}");
     assert_eq!(journal.outcome(TradeId(5)), Some(outcome.clone()));
-    let finished = rec.events().iter().filter(|e| matches!(e, Event::Finished { .. })).count();
+    let finished = rec
+        .events()
+        .iter()
+        .filter(|e| matches!(e, Event::Finished { .. }))
+        .count();
     assert_eq!(finished, 1);
 }
 
@@ -247,13 +321,25 @@ async fn a_failed_stage_then_a_failed_exception_management_dead_letters() {
     let journal = Arc::new(MemoryJournal::new());
     let (p, _rec) = pipeline_with(&fake, &journal, policy());
     let outcome = p.submit(doc(6)).await;
-    let Outcome::DeadLetter { document, .. } = &outcome else { panic!("{outcome:?}") };
+    let Outcome::DeadLetter { document, .. } = &outcome else {
+        panic!("{outcome:?}")
+    };
     assert_eq!(document, &doc(6));
-    assert_eq!(fake.calls_to(Stage::ExceptionManagement).len(), 3, "one call sequence only");
+    assert_eq!(
+        fake.calls_to(Stage::ExceptionManagement).len(),
+        3,
+        "one call sequence only"
+    );
     let AgentInput::Exception(req) = &fake.calls_to(Stage::ExceptionManagement)[0].1.input else {
         panic!("wrong input")
     };
-    assert!(matches!(req.reason, ExceptionReason::StageFailed { stage: Stage::TradeExtraction, .. }));
+    assert!(matches!(
+        req.reason,
+        ExceptionReason::StageFailed {
+            stage: Stage::TradeExtraction,
+            ..
+        }
+    ));
 }
 
 #[tokio::test(start_paused = true)]
@@ -265,7 +351,10 @@ async fn retries_wait_the_backoff_delays() {
     assert_eq!(p.submit(doc(1)).await, Outcome::Matched);
 
     let calls = fake.calls_to(Stage::PdfAdapter);
-    assert_eq!(calls.iter().map(|(_, r)| r.attempt).collect::<Vec<_>>(), vec![1, 2, 3]);
+    assert_eq!(
+        calls.iter().map(|(_, r)| r.attempt).collect::<Vec<_>>(),
+        vec![1, 2, 3]
+    );
     let delays: Vec<Duration> = rec
         .events()
         .iter()
@@ -275,9 +364,15 @@ async fn retries_wait_the_backoff_delays() {
         })
         .collect();
     // No jitter: the exponential curve from base_delay.
-    assert_eq!(delays, vec![Duration::from_millis(100), Duration::from_millis(200)]);
+    assert_eq!(
+        delays,
+        vec![Duration::from_millis(100), Duration::from_millis(200)]
+    );
     let gaps: Vec<Duration> = calls.windows(2).map(|w| w[1].0 - w[0].0).collect();
-    assert_eq!(gaps, delays, "each retry is sent exactly its delay after the failure");
+    assert_eq!(
+        gaps, delays,
+        "each retry is sent exactly its delay after the failure"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -314,12 +409,24 @@ async fn an_open_breaker_rejects_calls_without_reaching_the_agent() {
     assert_eq!(p.breaker_state(Stage::PdfAdapter), BreakerState::Open);
     assert!(rec.events().iter().any(|e| matches!(
         e,
-        Event::BreakerTransition { agent: Stage::PdfAdapter, to: BreakerState::Open, .. }
+        Event::BreakerTransition {
+            agent: Stage::PdfAdapter,
+            to: BreakerState::Open,
+            ..
+        }
     )));
-    let Outcome::Exception { case } = p.submit(doc(5)).await else { panic!("expected an exception") };
-    let ExceptionReason::StageFailed { error, .. } = &case.reason else { panic!("{:?}", case.reason) };
+    let Outcome::Exception { case } = p.submit(doc(5)).await else {
+        panic!("expected an exception")
+    };
+    let ExceptionReason::StageFailed { error, .. } = &case.reason else {
+        panic!("{:?}", case.reason)
+    };
     assert!(error.contains("breaker"), "{error}");
-    assert_eq!(fake.calls_to(Stage::PdfAdapter).len(), 4, "the fifth call never left");
+    assert_eq!(
+        fake.calls_to(Stage::PdfAdapter).len(),
+        4,
+        "the fifth call never left"
+    );
     assert!(rec.events().iter().any(|e| matches!(
         e,
         Event::RejectedByBreaker { key, state: BreakerState::Open, .. } if key.trade == TradeId(5)
@@ -370,7 +477,11 @@ async fn isolation_forces_the_breaker_open_until_released() {
 #[tokio::test(start_paused = true)]
 async fn a_crashed_pipeline_is_resumed_and_every_trade_finishes_once() {
     let journal = Arc::new(MemoryJournal::new());
-    let before = Rc::new(Fake { latency: Duration::from_millis(30), mismatched: vec![2, 4], ..Fake::default() });
+    let before = Rc::new(Fake {
+        latency: Duration::from_millis(30),
+        mismatched: vec![2, 4],
+        ..Fake::default()
+    });
     before.script(Stage::TradeExtraction, [unavailable()]);
     let (p1, rec1) = pipeline_with(&before, &journal, policy());
     let p1 = Rc::new(p1);
@@ -380,7 +491,9 @@ async fn a_crashed_pipeline_is_resumed_and_every_trade_finishes_once() {
         local.spawn_local(async move { p.submit(doc(t)).await });
     }
     // Crash mid-flight: every task and the pipeline itself are dropped.
-    local.run_until(tokio::time::sleep(Duration::from_millis(75))).await;
+    local
+        .run_until(tokio::time::sleep(Duration::from_millis(75)))
+        .await;
     drop(local);
     drop(p1);
 
@@ -388,26 +501,46 @@ async fn a_crashed_pipeline_is_resumed_and_every_trade_finishes_once() {
     assert!(!pending.is_empty(), "the crash came mid-flight");
     let journaled: Vec<IdempotencyKey> = pending
         .iter()
-        .flat_map(|e| e.outputs.keys().map(move |s| IdempotencyKey { trade: e.trade(), stage: *s }))
+        .flat_map(|e| {
+            e.outputs.keys().map(move |s| IdempotencyKey {
+                trade: e.trade(),
+                stage: *s,
+            })
+        })
         .collect();
     assert!(!journaled.is_empty(), "some stages completed before the crash");
     let attempts_before: BTreeMap<IdempotencyKey, u32> = Stage::ALL
         .iter()
-        .flat_map(|s| (1..=6).map(move |t| IdempotencyKey { trade: TradeId(t), stage: *s }))
+        .flat_map(|s| {
+            (1..=6).map(move |t| IdempotencyKey {
+                trade: TradeId(t),
+                stage: *s,
+            })
+        })
         .map(|k| (k, journal.attempts(k)))
         .collect();
 
-    let after = Rc::new(Fake { mismatched: vec![2, 4], ..Fake::default() });
+    let after = Rc::new(Fake {
+        mismatched: vec![2, 4],
+        ..Fake::default()
+    });
     let (p2, rec2) = pipeline_with(&after, &journal, policy());
     for entry in p2.unfinished() {
         p2.resume(entry).await;
     }
 
     let outcomes = journal.outcomes();
-    assert_eq!(outcomes.iter().map(|(t, _)| t.0).collect::<Vec<_>>(), vec![1, 2, 3, 4, 5, 6]);
+    assert_eq!(
+        outcomes.iter().map(|(t, _)| t.0).collect::<Vec<_>>(),
+        vec![1, 2, 3, 4, 5, 6]
+    );
     assert!(journal.unfinished().is_empty());
     for (t, o) in &outcomes {
-        let want = if [2, 4].contains(&t.0) { crate::domain::OutcomeKind::Exception } else { crate::domain::OutcomeKind::Matched };
+        let want = if [2, 4].contains(&t.0) {
+            crate::domain::OutcomeKind::Exception
+        } else {
+            crate::domain::OutcomeKind::Matched
+        };
         assert_eq!(o.kind(), want, "trade {t}");
     }
     let finished: Vec<TradeId> = rec1
@@ -424,12 +557,25 @@ async fn a_crashed_pipeline_is_resumed_and_every_trade_finishes_once() {
     sorted.dedup();
     assert_eq!(finished.len(), 6, "one Finished per trade across both lives");
     assert_eq!(sorted.len(), 6);
-    let resumed = rec2.events().iter().filter(|e| matches!(e, Event::Resumed { .. })).count();
+    let resumed = rec2
+        .events()
+        .iter()
+        .filter(|e| matches!(e, Event::Resumed { .. }))
+        .count();
     assert_eq!(resumed, pending.len());
 
     for (_, req) in after.calls.borrow().iter() {
-        assert!(!journaled.contains(&req.key), "{} was called again after its output was journaled", req.key);
-        assert_eq!(req.attempt, attempts_before[&req.key] + 1, "attempts continue for {}", req.key);
+        assert!(
+            !journaled.contains(&req.key),
+            "{} was called again after its output was journaled",
+            req.key
+        );
+        assert_eq!(
+            req.attempt,
+            attempts_before[&req.key] + 1,
+            "attempts continue for {}",
+            req.key
+        );
     }
     assert!(
         after.calls.borrow().iter().any(|(_, r)| r.attempt > 1),
@@ -444,11 +590,19 @@ async fn resuming_a_finished_trade_returns_its_outcome_without_finishing_again()
     let (p, rec) = pipeline_with(&fake, &journal, policy());
     journal.begin(&doc(9));
     let entry = journal.entry(TradeId(9)).unwrap();
-    assert_eq!(p.submit(doc(9)).await, Outcome::Matched, "a known unfinished trade is driven on");
+    assert_eq!(
+        p.submit(doc(9)).await,
+        Outcome::Matched,
+        "a known unfinished trade is driven on"
+    );
     let calls = fake.calls.borrow().len();
     assert_eq!(p.resume(entry).await, Outcome::Matched);
     assert_eq!(fake.calls.borrow().len(), calls);
-    let finished = rec.events().iter().filter(|e| matches!(e, Event::Finished { .. })).count();
+    let finished = rec
+        .events()
+        .iter()
+        .filter(|e| matches!(e, Event::Finished { .. }))
+        .count();
     assert_eq!(finished, 1);
 }
 
@@ -456,7 +610,10 @@ async fn resuming_a_finished_trade_returns_its_outcome_without_finishing_again()
 fn an_impossible_policy_is_refused() {
     let mut pol = PolicyConfig::default();
     pol.retry.max_attempts = 0;
-    let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
     let _guard = rt.enter();
     let r = Pipeline::new(
         PipelineConfig::uniform(pol, 1),

@@ -8,19 +8,43 @@
 
 /// Spellings of each counterparty; the first is its legal name.
 pub const COUNTERPARTIES: &[&[&str]] = &[
-    &["Goldman Sachs International", "GOLDMAN SACHS INTL", "Goldman Sachs Intl."],
-    &["Goldman Sachs Bank USA", "GOLDMAN SACHS BANK USA", "Goldman Sachs Bank U.S.A."],
+    &[
+        "Goldman Sachs International",
+        "GOLDMAN SACHS INTL",
+        "Goldman Sachs Intl.",
+    ],
+    &[
+        "Goldman Sachs Bank USA",
+        "GOLDMAN SACHS BANK USA",
+        "Goldman Sachs Bank U.S.A.",
+    ],
     &["Barclays Bank PLC", "Barclays Bank plc", "BARCLAYS BANK"],
-    &["J.P. Morgan Securities LLC", "JP Morgan Securities", "J. P. Morgan Securities, LLC"],
+    &[
+        "J.P. Morgan Securities LLC",
+        "JP Morgan Securities",
+        "J. P. Morgan Securities, LLC",
+    ],
     &["J.P. Morgan SE", "JP MORGAN SE", "J.P. Morgan S.E."],
     &["Deutsche Bank AG", "DEUTSCHE BANK A.G.", "Deutsche Bank"],
     &["BNP Paribas S.A.", "BNP PARIBAS SA", "BNP Paribas"],
     &["Citibank, N.A.", "CITIBANK NA", "Citibank N.A."],
-    &["Morgan Stanley & Co. International plc", "MORGAN STANLEY AND CO INTL PLC", "Morgan Stanley & Co Intl"],
+    &[
+        "Morgan Stanley & Co. International plc",
+        "MORGAN STANLEY AND CO INTL PLC",
+        "Morgan Stanley & Co Intl",
+    ],
     &["UBS AG", "U.B.S. AG", "UBS"],
     &["HSBC Bank plc", "HSBC BANK PLC", "H.S.B.C. Bank"],
-    &["Nomura International plc", "NOMURA INTL PLC", "Nomura International"],
-    &["Mizuho Securities Co., Ltd.", "MIZUHO SECURITIES CO LTD", "Mizuho Securities"],
+    &[
+        "Nomura International plc",
+        "NOMURA INTL PLC",
+        "Nomura International",
+    ],
+    &[
+        "Mizuho Securities Co., Ltd.",
+        "MIZUHO SECURITIES CO LTD",
+        "Mizuho Securities",
+    ],
 ];
 
 /// An instrument the desk books: its identifier as printed on documents (an ISIN-style code
@@ -34,16 +58,64 @@ pub struct Instrument {
 }
 
 pub const INSTRUMENTS: &[Instrument] = &[
-    Instrument { code: "US91282CJL54", currency: "USD", settlement_lag: 1 },
-    Instrument { code: "DE0001102580", currency: "EUR", settlement_lag: 2 },
-    Instrument { code: "GB00BM8Z2S21", currency: "GBP", settlement_lag: 1 },
-    Instrument { code: "JP1103551K71", currency: "JPY", settlement_lag: 2 },
-    Instrument { code: "CH0224397213", currency: "CHF", settlement_lag: 2 },
-    Instrument { code: "FX EUR/USD SPOT", currency: "EUR", settlement_lag: 2 },
-    Instrument { code: "FX USD/JPY SPOT", currency: "USD", settlement_lag: 2 },
-    Instrument { code: "FX GBP/USD SPOT", currency: "GBP", settlement_lag: 2 },
-    Instrument { code: "IRS USD 5Y SOFR", currency: "USD", settlement_lag: 2 },
-    Instrument { code: "IRS EUR 10Y ESTR", currency: "EUR", settlement_lag: 2 },
-    Instrument { code: "IRS JPY 7Y TONA", currency: "JPY", settlement_lag: 2 },
-    Instrument { code: "IRS GBP 3Y SONIA", currency: "GBP", settlement_lag: 2 },
+    Instrument {
+        code: "US91282CJL54",
+        currency: "USD",
+        settlement_lag: 1,
+    },
+    Instrument {
+        code: "DE0001102580",
+        currency: "EUR",
+        settlement_lag: 2,
+    },
+    Instrument {
+        code: "GB00BM8Z2S21",
+        currency: "GBP",
+        settlement_lag: 1,
+    },
+    Instrument {
+        code: "JP1103551K71",
+        currency: "JPY",
+        settlement_lag: 2,
+    },
+    Instrument {
+        code: "CH0224397213",
+        currency: "CHF",
+        settlement_lag: 2,
+    },
+    Instrument {
+        code: "FX EUR/USD SPOT",
+        currency: "EUR",
+        settlement_lag: 2,
+    },
+    Instrument {
+        code: "FX USD/JPY SPOT",
+        currency: "USD",
+        settlement_lag: 2,
+    },
+    Instrument {
+        code: "FX GBP/USD SPOT",
+        currency: "GBP",
+        settlement_lag: 2,
+    },
+    Instrument {
+        code: "IRS USD 5Y SOFR",
+        currency: "USD",
+        settlement_lag: 2,
+    },
+    Instrument {
+        code: "IRS EUR 10Y ESTR",
+        currency: "EUR",
+        settlement_lag: 2,
+    },
+    Instrument {
+        code: "IRS JPY 7Y TONA",
+        currency: "JPY",
+        settlement_lag: 2,
+    },
+    Instrument {
+        code: "IRS GBP 3Y SONIA",
+        currency: "GBP",
+        settlement_lag: 2,
+    },
 ];

@@ -47,14 +47,17 @@ pub fn from_days(days: i64) -> Date {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let day_of_era = z - era * 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
     let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
     let mp = (5 * day_of_year + 2) / 153;
     let day = (day_of_year - (153 * mp + 2) / 5 + 1) as u8;
     let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
     let year = year_of_era + era * 400 + i64::from(month <= 2);
-    Date { year: year.clamp(0, i64::from(u16::MAX)) as u16, month, day }
+    Date {
+        year: year.clamp(0, i64::from(u16::MAX)) as u16,
+        month,
+        day,
+    }
 }
 
 /// Day of the week, 0 = Monday … 6 = Sunday. 1970-01-01 was a Thursday.

@@ -16,11 +16,31 @@ pub struct Currency {
 }
 
 pub const CURRENCIES: [Currency; 5] = [
-    Currency { code: "USD", exponent: 2, usd_rate_e4: 10_000 },
-    Currency { code: "EUR", exponent: 2, usd_rate_e4: 10_800 },
-    Currency { code: "GBP", exponent: 2, usd_rate_e4: 12_700 },
-    Currency { code: "CHF", exponent: 2, usd_rate_e4: 11_200 },
-    Currency { code: "JPY", exponent: 0, usd_rate_e4: 67 },
+    Currency {
+        code: "USD",
+        exponent: 2,
+        usd_rate_e4: 10_000,
+    },
+    Currency {
+        code: "EUR",
+        exponent: 2,
+        usd_rate_e4: 10_800,
+    },
+    Currency {
+        code: "GBP",
+        exponent: 2,
+        usd_rate_e4: 12_700,
+    },
+    Currency {
+        code: "CHF",
+        exponent: 2,
+        usd_rate_e4: 11_200,
+    },
+    Currency {
+        code: "JPY",
+        exponent: 0,
+        usd_rate_e4: 67,
+    },
 ];
 
 /// Looks a currency up by its ISO code (exact, upper case).

@@ -18,9 +18,18 @@ pub enum ReferenceError {
     #[error("line {line}: field `{field}` given twice")]
     DuplicateField { line: usize, field: &'static str },
     #[error("line {line}: field `{field}`: {reason} (found `{value}`)")]
-    InvalidField { line: usize, field: &'static str, value: String, reason: String },
+    InvalidField {
+        line: usize,
+        field: &'static str,
+        value: String,
+        reason: String,
+    },
     #[error("line {line}: the document is for trade {found}, not {expected}")]
-    WrongTrade { line: usize, expected: String, found: String },
+    WrongTrade {
+        line: usize,
+        expected: String,
+        found: String,
+    },
     #[error("mismatch ratio must lie in [0, 1], got {0}")]
     InvalidMismatchRatio(f64),
 }

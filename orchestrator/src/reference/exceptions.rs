@@ -34,7 +34,12 @@ pub const LOW_NOTIONAL_USD: i128 = 1_000_000;
 /// Raises the case for `req` according to the table in the module docs.
 pub fn raise(req: &ExceptionRequest) -> ExceptionCase {
     let (severity, queue) = triage(&req.reason, req.record.as_ref());
-    ExceptionCase { trade: req.trade, reason: req.reason.clone(), severity, queue: queue.to_string() }
+    ExceptionCase {
+        trade: req.trade,
+        reason: req.reason.clone(),
+        severity,
+        queue: queue.to_string(),
+    }
 }
 
 fn triage(reason: &ExceptionReason, record: Option<&TradeRecord>) -> (Severity, &'static str) {
@@ -46,7 +51,11 @@ fn triage(reason: &ExceptionReason, record: Option<&TradeRecord>) -> (Severity, 
         ExceptionReason::Mismatch { fields } => {
             let has = |f: Field| fields.contains(&f);
             if has(Field::Notional) {
-                let severity = if at_least(CRITICAL_NOTIONAL_USD) { Severity::Critical } else { Severity::High };
+                let severity = if at_least(CRITICAL_NOTIONAL_USD) {
+                    Severity::Critical
+                } else {
+                    Severity::High
+                };
                 (severity, QUEUE_CONFIRMATIONS)
             } else if has(Field::Side) || has(Field::Instrument) || has(Field::Currency) {
                 (Severity::High, QUEUE_CONFIRMATIONS)
@@ -74,19 +83,33 @@ mod tests {
             instrument: "CH0224397213".into(),
             notional_minor,
             currency: currency.into(),
-            trade_date: Date { year: 2025, month: 1, day: 6 },
-            settlement_date: Date { year: 2025, month: 1, day: 8 },
+            trade_date: Date {
+                year: 2025,
+                month: 1,
+                day: 6,
+            },
+            settlement_date: Date {
+                year: 2025,
+                month: 1,
+                day: 8,
+            },
         }
     }
 
     fn case(reason: ExceptionReason, record: Option<TradeRecord>) -> (Severity, String) {
-        let c = raise(&ExceptionRequest { trade: TradeId(5), reason: reason.clone(), record });
+        let c = raise(&ExceptionRequest {
+            trade: TradeId(5),
+            reason: reason.clone(),
+            record,
+        });
         assert_eq!((c.trade, &c.reason), (TradeId(5), &reason));
         (c.severity, c.queue)
     }
 
     fn mismatch(fields: &[Field]) -> ExceptionReason {
-        ExceptionReason::Mismatch { fields: fields.to_vec() }
+        ExceptionReason::Mismatch {
+            fields: fields.to_vec(),
+        }
     }
 
     #[test]
@@ -96,10 +119,22 @@ mod tests {
         let big_jpy = Some(record(1_500_000_000, "JPY")); // about 10.05 m USD
         let small_jpy = Some(record(1_400_000_000, "JPY"));
         let n = mismatch(&[Field::Notional]);
-        assert_eq!(case(n.clone(), big), (Severity::Critical, QUEUE_CONFIRMATIONS.into()));
-        assert_eq!(case(n.clone(), small), (Severity::High, QUEUE_CONFIRMATIONS.into()));
-        assert_eq!(case(n.clone(), big_jpy), (Severity::Critical, QUEUE_CONFIRMATIONS.into()));
-        assert_eq!(case(n.clone(), small_jpy), (Severity::High, QUEUE_CONFIRMATIONS.into()));
+        assert_eq!(
+            case(n.clone(), big),
+            (Severity::Critical, QUEUE_CONFIRMATIONS.into())
+        );
+        assert_eq!(
+            case(n.clone(), small),
+            (Severity::High, QUEUE_CONFIRMATIONS.into())
+        );
+        assert_eq!(
+            case(n.clone(), big_jpy),
+            (Severity::Critical, QUEUE_CONFIRMATIONS.into())
+        );
+        assert_eq!(
+            case(n.clone(), small_jpy),
+            (Severity::High, QUEUE_CONFIRMATIONS.into())
+        );
         assert_eq!(case(n.clone(), None).0, Severity::Critical);
         assert_eq!(case(n, Some(record(1, "XXX"))).0, Severity::Critical);
     }
@@ -107,15 +142,30 @@ mod tests {
     #[test]
     fn routing_by_reason() {
         let r = || Some(record(50_000_000, "USD")); // 500 k USD
-        assert_eq!(case(ExceptionReason::Unmatched, r()), (Severity::High, QUEUE_CONFIRMATIONS.into()));
-        let failed = ExceptionReason::StageFailed { stage: Stage::TradeExtraction, error: "timed out".into() };
-        assert_eq!(case(failed, None), (Severity::Medium, QUEUE_PLATFORM_RETRY.into()));
-        assert_eq!(case(mismatch(&[Field::Side]), r()), (Severity::High, QUEUE_CONFIRMATIONS.into()));
+        assert_eq!(
+            case(ExceptionReason::Unmatched, r()),
+            (Severity::High, QUEUE_CONFIRMATIONS.into())
+        );
+        let failed = ExceptionReason::StageFailed {
+            stage: Stage::TradeExtraction,
+            error: "timed out".into(),
+        };
+        assert_eq!(
+            case(failed, None),
+            (Severity::Medium, QUEUE_PLATFORM_RETRY.into())
+        );
+        assert_eq!(
+            case(mismatch(&[Field::Side]), r()),
+            (Severity::High, QUEUE_CONFIRMATIONS.into())
+        );
         assert_eq!(
             case(mismatch(&[Field::Counterparty, Field::SettlementDate]), r()),
             (Severity::High, QUEUE_STATIC_DATA.into())
         );
-        assert_eq!(case(mismatch(&[Field::SettlementDate]), r()), (Severity::Low, QUEUE_SETTLEMENTS.into()));
+        assert_eq!(
+            case(mismatch(&[Field::SettlementDate]), r()),
+            (Severity::Low, QUEUE_SETTLEMENTS.into())
+        );
         assert_eq!(
             case(mismatch(&[Field::TradeDate]), Some(record(500_000_000, "USD"))),
             (Severity::Medium, QUEUE_SETTLEMENTS.into())

@@ -6,24 +6,38 @@
 //! 1_250_000_000 cents, "1,250,000,000 JPY" is 1_250_000_000 yen, and "100.5 JPY" is an
 //! error because yen have no minor units. Every error names the line and the field.
 
-use crate::domain::{Date, Side, TradeId, TradeRecord};
 use crate::domain::NormalisedText;
+use crate::domain::{Date, Side, TradeId, TradeRecord};
 use crate::reference::calendar;
 use crate::reference::currency::currency;
 use crate::reference::error::ReferenceError;
 
 /// The labels extraction reads, as they appear after normalisation.
-pub const LABELS: [&str; 7] =
-    ["TRADE ID", "SIDE", "COUNTERPARTY", "INSTRUMENT", "NOTIONAL", "TRADE DATE", "SETTLEMENT DATE"];
+pub const LABELS: [&str; 7] = [
+    "TRADE ID",
+    "SIDE",
+    "COUNTERPARTY",
+    "INSTRUMENT",
+    "NOTIONAL",
+    "TRADE DATE",
+    "SETTLEMENT DATE",
+];
 
 /// Parses the record out of normalised text.
 pub fn extract(text: &NormalisedText) -> Result<TradeRecord, ReferenceError> {
     let mut found: [Option<(usize, &str)>; 7] = [None; 7];
     for (index, line) in text.text.lines().enumerate() {
-        let Some((label, value)) = line.split_once(':') else { continue };
-        let Some(slot) = LABELS.iter().position(|l| *l == label.trim()) else { continue };
+        let Some((label, value)) = line.split_once(':') else {
+            continue;
+        };
+        let Some(slot) = LABELS.iter().position(|l| *l == label.trim()) else {
+            continue;
+        };
         if found[slot].is_some() {
-            return Err(ReferenceError::DuplicateField { line: index + 1, field: LABELS[slot] });
+            return Err(ReferenceError::DuplicateField {
+                line: index + 1,
+                field: LABELS[slot],
+            });
         }
         found[slot] = Some((index + 1, value.trim()));
     }
@@ -72,7 +86,12 @@ pub fn extract(text: &NormalisedText) -> Result<TradeRecord, ReferenceError> {
 }
 
 fn invalid(line: usize, field: &'static str, value: &str, reason: &str) -> ReferenceError {
-    ReferenceError::InvalidField { line, field, value: value.to_string(), reason: reason.to_string() }
+    ReferenceError::InvalidField {
+        line,
+        field,
+        value: value.to_string(),
+        reason: reason.to_string(),
+    }
 }
 
 /// `T00000042` (the form [`TradeId`] displays) or a bare number.
@@ -81,7 +100,10 @@ fn parse_trade_id(line: usize, value: &str) -> Result<TradeId, ReferenceError> {
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return Err(invalid(line, "TRADE ID", value, "expected T followed by digits"));
     }
-    digits.parse().map(TradeId).map_err(|_| invalid(line, "TRADE ID", value, "too large"))
+    digits
+        .parse()
+        .map(TradeId)
+        .map_err(|_| invalid(line, "TRADE ID", value, "too large"))
 }
 
 /// `"12,500,000.00 USD"` → (1_250_000_000, "USD").
@@ -97,9 +119,7 @@ pub fn parse_notional(line: usize, value: &str) -> Result<(i64, String), Referen
     };
     let groups: Vec<&str> = whole.split(',').collect();
     let grouped_well = groups.len() == 1
-        || (!groups[0].is_empty()
-            && groups[0].len() <= 3
-            && groups[1..].iter().all(|g| g.len() == 3));
+        || (!groups[0].is_empty() && groups[0].len() <= 3 && groups[1..].iter().all(|g| g.len() == 3));
     let digits: String = groups.concat();
     if digits.is_empty() || !grouped_well || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return Err(invalid(line, FIELD, value, "malformed amount"));
@@ -113,8 +133,9 @@ pub fn parse_notional(line: usize, value: &str) -> Result<(i64, String), Referen
         return Err(invalid(line, FIELD, value, &reason));
     }
     let minor_text = format!("{digits}{fraction:0<exponent$}");
-    let minor: i64 =
-        minor_text.parse().map_err(|_| invalid(line, FIELD, value, "amount too large"))?;
+    let minor: i64 = minor_text
+        .parse()
+        .map_err(|_| invalid(line, FIELD, value, "amount too large"))?;
     if minor == 0 {
         return Err(invalid(line, FIELD, value, "notional must be positive"));
     }
@@ -130,11 +151,14 @@ pub fn parse_date(line: usize, field: &'static str, value: &str) -> Result<Date,
     }
     let num = |range: std::ops::Range<usize>| -> Result<u16, ReferenceError> {
         let s = &value[range];
-        if s.bytes().all(|b| b.is_ascii_digit()) { s.parse().map_err(|_| bad()) } else { Err(bad()) }
+        if s.bytes().all(|b| b.is_ascii_digit()) {
+            s.parse().map_err(|_| bad())
+        } else {
+            Err(bad())
+        }
     };
     let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    calendar::date(y, m as u8, d as u8)
-        .ok_or_else(|| invalid(line, field, value, "no such calendar date"))
+    calendar::date(y, m as u8, d as u8).ok_or_else(|| invalid(line, field, value, "no such calendar date"))
 }
 
 #[cfg(test)]
@@ -142,7 +166,10 @@ mod tests {
     use super::*;
 
     fn text(body: &str) -> NormalisedText {
-        NormalisedText { trade: TradeId(42), text: body.to_string() }
+        NormalisedText {
+            trade: TradeId(42),
+            text: body.to_string(),
+        }
     }
 
     const GOOD: &str = "TRADE CONFIRMATION\nTRADE ID: T00000042\nSIDE: Buy\nCOUNTERPARTY: Barclays Bank PLC\n\
@@ -156,19 +183,56 @@ INSTRUMENT: FX EUR/USD SPOT\nNOTIONAL: 12,500,000.00 EUR\nTRADE DATE: 2025-03-13
         assert_eq!(r.counterparty, "Barclays Bank PLC");
         assert_eq!(r.instrument, "FX EUR/USD SPOT");
         assert_eq!((r.notional_minor, r.currency.as_str()), (1_250_000_000, "EUR"));
-        assert_eq!(r.trade_date, Date { year: 2025, month: 3, day: 13 });
-        assert_eq!(r.settlement_date, Date { year: 2025, month: 3, day: 17 });
+        assert_eq!(
+            r.trade_date,
+            Date {
+                year: 2025,
+                month: 3,
+                day: 13
+            }
+        );
+        assert_eq!(
+            r.settlement_date,
+            Date {
+                year: 2025,
+                month: 3,
+                day: 17
+            }
+        );
     }
 
     #[test]
     fn amounts_use_the_currency_exponent() {
-        assert_eq!(parse_notional(1, "1,250,000,000 JPY"), Ok((1_250_000_000, "JPY".into())));
-        assert_eq!(parse_notional(1, "12,500,000 USD"), Ok((1_250_000_000, "USD".into())));
+        assert_eq!(
+            parse_notional(1, "1,250,000,000 JPY"),
+            Ok((1_250_000_000, "JPY".into()))
+        );
+        assert_eq!(
+            parse_notional(1, "12,500,000 USD"),
+            Ok((1_250_000_000, "USD".into()))
+        );
         assert_eq!(parse_notional(1, "0.05 USD"), Ok((5, "USD".into())));
         assert_eq!(parse_notional(1, "1,000.5 GBP"), Ok((100_050, "GBP".into())));
-        for bad in ["100.5 JPY", "1.234 USD", "1,00 USD", "12500000.00", "1,000.00 XYZ", "abc USD", "0 USD", ",100 USD", "1. USD"] {
+        for bad in [
+            "100.5 JPY",
+            "1.234 USD",
+            "1,00 USD",
+            "12500000.00",
+            "1,000.00 XYZ",
+            "abc USD",
+            "0 USD",
+            ",100 USD",
+            "1. USD",
+        ] {
             assert!(
-                matches!(parse_notional(3, bad), Err(ReferenceError::InvalidField { line: 3, field: "NOTIONAL", .. })),
+                matches!(
+                    parse_notional(3, bad),
+                    Err(ReferenceError::InvalidField {
+                        line: 3,
+                        field: "NOTIONAL",
+                        ..
+                    })
+                ),
                 "{bad} was accepted"
             );
         }
@@ -178,17 +242,40 @@ INSTRUMENT: FX EUR/USD SPOT\nNOTIONAL: 12,500,000.00 EUR\nTRADE DATE: 2025-03-13
     #[test]
     fn errors_name_line_and_field() {
         let missing = GOOD.replace("SIDE: Buy\n", "");
-        assert_eq!(extract(&text(&missing)), Err(ReferenceError::MissingField { field: "SIDE" }));
+        assert_eq!(
+            extract(&text(&missing)),
+            Err(ReferenceError::MissingField { field: "SIDE" })
+        );
         let twice = format!("{GOOD}\nSIDE: Sell");
-        assert_eq!(extract(&text(&twice)), Err(ReferenceError::DuplicateField { line: 10, field: "SIDE" }));
+        assert_eq!(
+            extract(&text(&twice)),
+            Err(ReferenceError::DuplicateField {
+                line: 10,
+                field: "SIDE"
+            })
+        );
         let bad_date = GOOD.replace("2025-03-17", "2025-02-30");
         assert!(matches!(
             extract(&text(&bad_date)),
-            Err(ReferenceError::InvalidField { line: 8, field: "SETTLEMENT DATE", .. })
+            Err(ReferenceError::InvalidField {
+                line: 8,
+                field: "SETTLEMENT DATE",
+                ..
+            })
         ));
         let other = GOOD.replace("T00000042", "T00000043");
-        assert!(matches!(extract(&text(&other)), Err(ReferenceError::WrongTrade { line: 2, .. })));
+        assert!(matches!(
+            extract(&text(&other)),
+            Err(ReferenceError::WrongTrade { line: 2, .. })
+        ));
         let side = GOOD.replace("Buy", "Hold");
-        assert!(matches!(extract(&text(&side)), Err(ReferenceError::InvalidField { line: 3, field: "SIDE", .. })));
+        assert!(matches!(
+            extract(&text(&side)),
+            Err(ReferenceError::InvalidField {
+                line: 3,
+                field: "SIDE",
+                ..
+            })
+        ));
     }
 }

@@ -81,7 +81,11 @@ struct Plan {
 }
 
 /// First day trades are drawn from, and how many calendar days after it.
-const FIRST_TRADE_DATE: Date = Date { year: 2024, month: 1, day: 2 };
+const FIRST_TRADE_DATE: Date = Date {
+    year: 2024,
+    month: 1,
+    day: 2,
+};
 const TRADE_DATE_SPAN: i64 = 730;
 
 impl Generator {
@@ -161,7 +165,8 @@ impl Generator {
 
     /// What matching should find for this trade's document against its confirmation.
     pub fn expected(&self, trade: TradeId) -> MatchResult {
-        self.mismatch(trade).map_or(MatchResult::Matched, MismatchKind::expected)
+        self.mismatch(trade)
+            .map_or(MatchResult::Matched, MismatchKind::expected)
     }
 
     fn plan(&self, trade: TradeId) -> Plan {
@@ -177,7 +182,11 @@ impl Generator {
         let instrument = INSTRUMENTS[rng.random_range(0..INSTRUMENTS.len())];
         let exponent = currency(instrument.currency).map_or(2, |c| c.exponent);
         let unit = 10_i64.pow(exponent);
-        let side = if rng.random_bool(0.5) { Side::Buy } else { Side::Sell };
+        let side = if rng.random_bool(0.5) {
+            Side::Buy
+        } else {
+            Side::Sell
+        };
         // Round lots most of the time, an odd amount with minor units now and then.
         let notional_minor = if exponent == 0 {
             rng.random_range(1..=200_i64) * 25_000_000
@@ -193,8 +202,16 @@ impl Generator {
         let disagrees = rng.random::<f64>() < self.mismatch_ratio;
         let kind = MismatchKind::ALL[rng.random_range(0..MismatchKind::ALL.len())];
         let defect = disagrees.then_some(kind);
-        let magnitude = if exponent == 0 { rng.random_range(1..1000_i64) } else { rng.random_range(1..100_i64) };
-        let minor_delta = if rng.random_bool(0.5) && notional_minor > magnitude { -magnitude } else { magnitude };
+        let magnitude = if exponent == 0 {
+            rng.random_range(1..1000_i64)
+        } else {
+            rng.random_range(1..100_i64)
+        };
+        let minor_delta = if rng.random_bool(0.5) && notional_minor > magnitude {
+            -magnitude
+        } else {
+            magnitude
+        };
         let date_shift = if rng.random_bool(0.5) { 1 } else { -1 };
 
         Plan {
@@ -282,9 +299,13 @@ mod tests {
     #[test]
     fn order_independent_and_seed_dependent() {
         let g = generator(0.3);
-        let forward: Vec<_> = (0..50).map(|i| (g.document(TradeId(i)), g.confirmation(TradeId(i)))).collect();
-        let backward: Vec<_> =
-            (0..50).rev().map(|i| (g.document(TradeId(i)), g.confirmation(TradeId(i)))).collect();
+        let forward: Vec<_> = (0..50)
+            .map(|i| (g.document(TradeId(i)), g.confirmation(TradeId(i))))
+            .collect();
+        let backward: Vec<_> = (0..50)
+            .rev()
+            .map(|i| (g.document(TradeId(i)), g.confirmation(TradeId(i))))
+            .collect();
         let reversed: Vec<_> = backward.into_iter().rev().collect();
         assert_eq!(forward, reversed);
         let other = Generator::new(8, 0.3).expect("valid");
@@ -320,7 +341,10 @@ mod tests {
     #[test]
     fn missing_confirmation_means_unmatched() {
         let g = generator(1.0);
-        let id = (0..1000).map(TradeId).find(|&t| g.mismatch(t) == Some(MismatchKind::Missing)).expect("drawn");
+        let id = (0..1000)
+            .map(TradeId)
+            .find(|&t| g.mismatch(t) == Some(MismatchKind::Missing))
+            .expect("drawn");
         assert_eq!(g.confirmation(id), None);
         assert_eq!(g.expected(id), MatchResult::Unmatched);
     }

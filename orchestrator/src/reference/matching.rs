@@ -10,8 +10,27 @@ use crate::domain::{Confirmation, Field, MatchResult, TradeRecord};
 /// Legal-form and branch words that do not distinguish one counterparty from another when
 /// they end a name (compared after punctuation is removed, so "N.A." is `NA`).
 const LEGAL_FORMS: [&str; 21] = [
-    "LTD", "LIMITED", "PLC", "INC", "INCORPORATED", "LLC", "LLP", "INTL", "INTERNATIONAL", "NA",
-    "SA", "AG", "SE", "CO", "CORP", "CORPORATION", "GMBH", "NV", "BV", "SPA", "AND",
+    "LTD",
+    "LIMITED",
+    "PLC",
+    "INC",
+    "INCORPORATED",
+    "LLC",
+    "LLP",
+    "INTL",
+    "INTERNATIONAL",
+    "NA",
+    "SA",
+    "AG",
+    "SE",
+    "CO",
+    "CORP",
+    "CORPORATION",
+    "GMBH",
+    "NV",
+    "BV",
+    "SPA",
+    "AND",
 ];
 
 /// The comparison key of a counterparty name: upper case, `&` read as AND, dots dropped
@@ -20,8 +39,10 @@ const LEGAL_FORMS: [&str; 21] = [
 /// "J. P. Morgan" and "JP Morgan" agree).
 pub fn normalise_counterparty(name: &str) -> String {
     let upper = name.to_uppercase().replace('&', " AND ").replace('.', "");
-    let spaced: String =
-        upper.chars().map(|c| if c.is_alphanumeric() { c } else { ' ' }).collect();
+    let spaced: String = upper
+        .chars()
+        .map(|c| if c.is_alphanumeric() { c } else { ' ' })
+        .collect();
     let mut words: Vec<&str> = spaced.split_whitespace().collect();
     while words.len() > 1 && words.last().is_some_and(|w| LEGAL_FORMS.contains(w)) {
         words.pop();
@@ -31,7 +52,9 @@ pub fn normalise_counterparty(name: &str) -> String {
 
 /// Matches `record` against `confirmation`; `None` (no confirmation) is `Unmatched`.
 pub fn match_trade(record: &TradeRecord, confirmation: Option<&Confirmation>) -> MatchResult {
-    let Some(c) = confirmation else { return MatchResult::Unmatched };
+    let Some(c) = confirmation else {
+        return MatchResult::Unmatched;
+    };
     let checks = [
         (Field::Side, record.side == c.side),
         (
@@ -44,10 +67,18 @@ pub fn match_trade(record: &TradeRecord, confirmation: Option<&Confirmation>) ->
         (Field::TradeDate, record.trade_date == c.trade_date),
         (Field::SettlementDate, record.settlement_date == c.settlement_date),
     ];
-    let mut fields: Vec<Field> = checks.into_iter().filter(|(_, same)| !same).map(|(f, _)| f).collect();
+    let mut fields: Vec<Field> = checks
+        .into_iter()
+        .filter(|(_, same)| !same)
+        .map(|(f, _)| f)
+        .collect();
     fields.sort();
     fields.dedup();
-    if fields.is_empty() { MatchResult::Matched } else { MatchResult::Mismatched { fields } }
+    if fields.is_empty() {
+        MatchResult::Matched
+    } else {
+        MatchResult::Mismatched { fields }
+    }
 }
 
 #[cfg(test)]
@@ -64,8 +95,16 @@ mod tests {
             instrument: "US91282CJL54".into(),
             notional_minor: 1_250_000_000,
             currency: "USD".into(),
-            trade_date: Date { year: 2025, month: 3, day: 13 },
-            settlement_date: Date { year: 2025, month: 3, day: 14 },
+            trade_date: Date {
+                year: 2025,
+                month: 3,
+                day: 13,
+            },
+            settlement_date: Date {
+                year: 2025,
+                month: 3,
+                day: 14,
+            },
         }
     }
 
@@ -90,16 +129,27 @@ mod tests {
                 assert_eq!(normalise_counterparty(name), key, "{name} vs {}", names[0]);
             }
         }
-        assert_eq!(normalise_counterparty("J.P. Morgan Securities LLC"), normalise_counterparty("JP Morgan Securities"));
-        assert_eq!(normalise_counterparty("Barclays Bank PLC"), normalise_counterparty("Barclays Bank plc"));
+        assert_eq!(
+            normalise_counterparty("J.P. Morgan Securities LLC"),
+            normalise_counterparty("JP Morgan Securities")
+        );
+        assert_eq!(
+            normalise_counterparty("Barclays Bank PLC"),
+            normalise_counterparty("Barclays Bank plc")
+        );
     }
 
     #[test]
     fn distinct_entities_stay_distinct() {
-        let keys: std::collections::BTreeSet<String> =
-            COUNTERPARTIES.iter().map(|names| normalise_counterparty(names[0])).collect();
+        let keys: std::collections::BTreeSet<String> = COUNTERPARTIES
+            .iter()
+            .map(|names| normalise_counterparty(names[0]))
+            .collect();
         assert_eq!(keys.len(), COUNTERPARTIES.len());
-        assert_ne!(normalise_counterparty("Goldman Sachs International"), normalise_counterparty("Goldman Sachs Bank USA"));
+        assert_ne!(
+            normalise_counterparty("Goldman Sachs International"),
+            normalise_counterparty("Goldman Sachs Bank USA")
+        );
         assert_eq!(normalise_counterparty("AG"), "AG");
     }
 
@@ -115,7 +165,9 @@ mod tests {
         type Edit = fn(&mut Confirmation);
         let edits: [(Field, Edit); 7] = [
             (Field::Side, |c| c.side = Side::Sell),
-            (Field::Counterparty, |c| c.counterparty = "Goldman Sachs Bank USA".into()),
+            (Field::Counterparty, |c| {
+                c.counterparty = "Goldman Sachs Bank USA".into()
+            }),
             (Field::Instrument, |c| c.instrument = "US91282CJL55".into()),
             (Field::Notional, |c| c.notional_minor += 1),
             (Field::Currency, |c| c.currency = "EUR".into()),
@@ -126,10 +178,16 @@ mod tests {
         for (field, edit) in edits.iter().rev() {
             let mut c = confirm(&r);
             edit(&mut c);
-            assert_eq!(match_trade(&r, Some(&c)), MatchResult::Mismatched { fields: vec![*field] });
+            assert_eq!(
+                match_trade(&r, Some(&c)),
+                MatchResult::Mismatched { fields: vec![*field] }
+            );
             edit(&mut all);
         }
         let every: Vec<Field> = edits.iter().map(|(f, _)| *f).collect();
-        assert_eq!(match_trade(&r, Some(&all)), MatchResult::Mismatched { fields: every });
+        assert_eq!(
+            match_trade(&r, Some(&all)),
+            MatchResult::Mismatched { fields: every }
+        );
     }
 }

@@ -46,8 +46,11 @@ pub fn stream_text(bytes: &[u8]) -> Result<&str, ReferenceError> {
         return Err(envelope("missing %%EOF trailer"));
     }
     let length_at = find(bytes, b"/Length ").ok_or_else(|| envelope("missing /Length"))?;
-    let digits: Vec<u8> =
-        bytes[length_at + 8..].iter().copied().take_while(u8::is_ascii_digit).collect();
+    let digits: Vec<u8> = bytes[length_at + 8..]
+        .iter()
+        .copied()
+        .take_while(u8::is_ascii_digit)
+        .collect();
     let declared: usize = std::str::from_utf8(&digits)
         .ok()
         .and_then(|s| s.parse().ok())
@@ -65,7 +68,10 @@ pub fn stream_text(bytes: &[u8]) -> Result<&str, ReferenceError> {
 /// The PDF adapter: extracts the document's text and normalises it.
 pub fn normalise(doc: &TradeDocument) -> Result<NormalisedText, ReferenceError> {
     let raw = stream_text(&doc.bytes)?;
-    Ok(NormalisedText { trade: doc.trade, text: normalise_lines(raw) })
+    Ok(NormalisedText {
+        trade: doc.trade,
+        text: normalise_lines(raw),
+    })
 }
 
 /// Normalises text line by line (see the module docs); lines are joined with `\n`.
@@ -88,7 +94,10 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 }
 
 fn trim_end(bytes: &[u8]) -> &[u8] {
-    let end = bytes.iter().rposition(|b| !b.is_ascii_whitespace()).map_or(0, |i| i + 1);
+    let end = bytes
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .map_or(0, |i| i + 1);
     &bytes[..end]
 }
 
@@ -98,12 +107,20 @@ mod tests {
     use crate::domain::TradeId;
 
     fn doc(bytes: Vec<u8>) -> TradeDocument {
-        TradeDocument { trade: TradeId(1), correlation_id: "c".into(), bytes }
+        TradeDocument {
+            trade: TradeId(1),
+            correlation_id: "c".into(),
+            bytes,
+        }
     }
 
     #[test]
     fn renders_and_reads_back() {
-        let lines = vec!["TRADE CONFIRMATION".to_string(), "  trade id  :  T00000001 ".into(), String::new()];
+        let lines = vec![
+            "TRADE CONFIRMATION".to_string(),
+            "  trade id  :  T00000001 ".into(),
+            String::new(),
+        ];
         let bytes = render(&lines);
         assert!(bytes.starts_with(b"%PDF-1.4\n"));
         let text = normalise(&doc(bytes)).expect("valid document");
@@ -113,7 +130,8 @@ mod tests {
 
     #[test]
     fn whitespace_and_label_case_are_normalised() {
-        let raw = "Settlement Date\t:\t2025-03-17  \n\n   Counterparty:   Goldman   Sachs  Intl.\nPage 1 of 1";
+        let raw =
+            "Settlement Date\t:\t2025-03-17  \n\n   Counterparty:   Goldman   Sachs  Intl.\nPage 1 of 1";
         assert_eq!(
             normalise_lines(raw),
             "SETTLEMENT DATE: 2025-03-17\nCOUNTERPARTY: Goldman Sachs Intl.\nPage 1 of 1"
@@ -123,15 +141,24 @@ mod tests {
     #[test]
     fn broken_envelopes_are_refused() {
         let good = render(&["A: b".to_string()]);
-        assert!(matches!(normalise(&doc(b"hello".to_vec())), Err(ReferenceError::Envelope(_))));
+        assert!(matches!(
+            normalise(&doc(b"hello".to_vec())),
+            Err(ReferenceError::Envelope(_))
+        ));
         let truncated = good[..good.len() - 7].to_vec();
-        assert!(matches!(normalise(&doc(truncated)), Err(ReferenceError::Envelope(_))));
+        assert!(matches!(
+            normalise(&doc(truncated)),
+            Err(ReferenceError::Envelope(_))
+        ));
         let mut spliced = good.clone();
         let at = find(&spliced, b"A: b").expect("present");
         spliced.insert(at, b'X');
         assert_eq!(
             normalise(&doc(spliced)),
-            Err(ReferenceError::LengthMismatch { declared: 5, actual: 6 })
+            Err(ReferenceError::LengthMismatch {
+                declared: 5,
+                actual: 6
+            })
         );
         let mut binary = render(&["A: b".to_string()]);
         let at = find(&binary, b"A: b").expect("present");

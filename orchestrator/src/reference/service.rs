@@ -84,7 +84,12 @@ impl AgentService {
     }
 
     fn check(&self, req: &AgentRequest) -> Result<(), AgentError> {
-        let bad = |reason: String| Err(AgentError::Rejected { status: STATUS_BAD_REQUEST, reason });
+        let bad = |reason: String| {
+            Err(AgentError::Rejected {
+                status: STATUS_BAD_REQUEST,
+                reason,
+            })
+        };
         if req.stage() != self.stage {
             return bad(format!("this is {}, not {}", self.stage, req.stage()));
         }
@@ -104,11 +109,15 @@ impl AgentService {
     }
 
     fn work(&mut self, req: &AgentRequest) -> Result<AgentOutput, AgentError> {
-        let unprocessable =
-            |e: crate::reference::ReferenceError| AgentError::Rejected { status: STATUS_UNPROCESSABLE, reason: e.to_string() };
+        let unprocessable = |e: crate::reference::ReferenceError| AgentError::Rejected {
+            status: STATUS_UNPROCESSABLE,
+            reason: e.to_string(),
+        };
         match &req.input {
             AgentInput::Document(doc) => pdf::normalise(doc).map(AgentOutput::Text).map_err(unprocessable),
-            AgentInput::Text(text) => extraction::extract(text).map(AgentOutput::Record).map_err(unprocessable),
+            AgentInput::Text(text) => extraction::extract(text)
+                .map(AgentOutput::Record)
+                .map_err(unprocessable),
             AgentInput::Record(record) => {
                 let confirmation = if self.consumed.contains(&record.trade) {
                     None
@@ -118,7 +127,10 @@ impl AgentService {
                 if confirmation.is_some() {
                     self.consumed.insert(record.trade);
                 }
-                Ok(AgentOutput::Match(matching::match_trade(record, confirmation.as_ref())))
+                Ok(AgentOutput::Match(matching::match_trade(
+                    record,
+                    confirmation.as_ref(),
+                )))
             }
             AgentInput::Exception(request) => {
                 let case = exceptions::raise(request);
@@ -140,7 +152,12 @@ mod tests {
     }
 
     fn request(stage: Stage, trade: TradeId, input: AgentInput) -> AgentRequest {
-        AgentRequest { key: IdempotencyKey { trade, stage }, correlation_id: "c".into(), attempt: 1, input }
+        AgentRequest {
+            key: IdempotencyKey { trade, stage },
+            correlation_id: "c".into(),
+            attempt: 1,
+            input,
+        }
     }
 
     /// Runs one trade through fresh services of all four stages.
@@ -148,14 +165,22 @@ mod tests {
         let mut pdf = AgentService::new(Stage::PdfAdapter, g);
         let mut ext = AgentService::new(Stage::TradeExtraction, g);
         let mut mat = AgentService::new(Stage::TradeMatching, g);
-        let Ok(AgentOutput::Text(text)) = pdf.handle(&request(Stage::PdfAdapter, trade, AgentInput::Document(g.document(trade)))) else {
+        let Ok(AgentOutput::Text(text)) = pdf.handle(&request(
+            Stage::PdfAdapter,
+            trade,
+            AgentInput::Document(g.document(trade)),
+        )) else {
             panic!("pdf-adapter failed")
         };
-        let Ok(AgentOutput::Record(record)) = ext.handle(&request(Stage::TradeExtraction, trade, AgentInput::Text(text))) else {
+        let Ok(AgentOutput::Record(record)) =
+            ext.handle(&request(Stage::TradeExtraction, trade, AgentInput::Text(text)))
+        else {
             panic!("extraction failed")
         };
         assert_eq!(record, g.booked(trade));
-        let Ok(AgentOutput::Match(result)) = mat.handle(&request(Stage::TradeMatching, trade, AgentInput::Record(record))) else {
+        let Ok(AgentOutput::Match(result)) =
+            mat.handle(&request(Stage::TradeMatching, trade, AgentInput::Record(record)))
+        else {
             panic!("matching failed")
         };
         result
@@ -167,10 +192,19 @@ mod tests {
         let mut kinds = BTreeSet::new();
         for i in 0..600 {
             let trade = TradeId(i);
-            assert_eq!(run_trade(g, trade), g.expected(trade), "trade {trade} ({:?})", g.mismatch(trade));
+            assert_eq!(
+                run_trade(g, trade),
+                g.expected(trade),
+                "trade {trade} ({:?})",
+                g.mismatch(trade)
+            );
             kinds.extend(g.mismatch(trade));
         }
-        assert_eq!(kinds.len(), MismatchKind::ALL.len(), "every mismatch kind exercised");
+        assert_eq!(
+            kinds.len(),
+            MismatchKind::ALL.len(),
+            "every mismatch kind exercised"
+        );
     }
 
     #[test]
@@ -228,17 +262,32 @@ mod tests {
         let g = generator();
         let mut svc = AgentService::new(Stage::PdfAdapter, g);
         let trade = TradeId(1);
-        let text = crate::domain::NormalisedText { trade, text: String::new() };
+        let text = crate::domain::NormalisedText {
+            trade,
+            text: String::new(),
+        };
         let wrong_type = request(Stage::PdfAdapter, trade, AgentInput::Text(text));
-        assert!(matches!(svc.handle(&wrong_type), Err(AgentError::Rejected { status: 400, .. })));
+        assert!(matches!(
+            svc.handle(&wrong_type),
+            Err(AgentError::Rejected { status: 400, .. })
+        ));
         let wrong_stage = request(Stage::TradeMatching, trade, AgentInput::Record(g.booked(trade)));
-        assert!(matches!(svc.handle(&wrong_stage), Err(AgentError::Rejected { status: 400, .. })));
+        assert!(matches!(
+            svc.handle(&wrong_stage),
+            Err(AgentError::Rejected { status: 400, .. })
+        ));
         let mut doc = g.document(trade);
         let wrong_trade = request(Stage::PdfAdapter, TradeId(2), AgentInput::Document(doc.clone()));
-        assert!(matches!(svc.handle(&wrong_trade), Err(AgentError::Rejected { status: 400, .. })));
+        assert!(matches!(
+            svc.handle(&wrong_trade),
+            Err(AgentError::Rejected { status: 400, .. })
+        ));
         doc.bytes.truncate(20);
         let garbage = request(Stage::PdfAdapter, trade, AgentInput::Document(doc));
-        assert!(matches!(svc.handle(&garbage), Err(AgentError::Rejected { status: 422, .. })));
+        assert!(matches!(
+            svc.handle(&garbage),
+            Err(AgentError::Rejected { status: 422, .. })
+        ));
         assert!(svc.applied().is_empty());
     }
 }

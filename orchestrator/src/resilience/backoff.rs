@@ -31,9 +31,9 @@ use std::time::Duration;
 use rand::Rng;
 use rand_core::RngCore;
 
+use super::budget::RetryToken;
 use super::config::{Jitter, RetryConfig};
 use super::nanos;
-use super::budget::RetryToken;
 
 /// The state of one retry sequence.
 #[derive(Debug, Clone)]
@@ -188,8 +188,9 @@ mod tests {
     fn no_jitter_doubles_up_to_the_cap() {
         let mut rng = ChaCha8Rng::seed_from_u64(1);
         let mut b = Backoff::new(&cfg(Jitter::None, 100, 1000));
-        let got: Vec<u64> =
-            (1..=6).map(|n| b.next_delay(n, None, &mut rng).as_millis() as u64).collect();
+        let got: Vec<u64> = (1..=6)
+            .map(|n| b.next_delay(n, None, &mut rng).as_millis() as u64)
+            .collect();
         assert_eq!(got, vec![100, 200, 400, 800, 1000, 1000]);
     }
 
@@ -226,10 +227,19 @@ mod tests {
         let mut c = cfg(Jitter::None, 100, 1000);
         c.max_retry_after = Duration::from_secs(5);
         let mut b = Backoff::new(&c);
-        assert_eq!(b.next_delay(1, Some(Duration::from_secs(2)), &mut rng), Duration::from_secs(2));
-        assert_eq!(b.next_delay(1, Some(Duration::from_secs(60)), &mut rng), Duration::from_secs(5));
+        assert_eq!(
+            b.next_delay(1, Some(Duration::from_secs(2)), &mut rng),
+            Duration::from_secs(2)
+        );
+        assert_eq!(
+            b.next_delay(1, Some(Duration::from_secs(60)), &mut rng),
+            Duration::from_secs(5)
+        );
         // A Retry-After shorter than the backoff does not shorten it.
-        assert_eq!(b.next_delay(4, Some(Duration::from_millis(1)), &mut rng), Duration::from_millis(800));
+        assert_eq!(
+            b.next_delay(4, Some(Duration::from_millis(1)), &mut rng),
+            Duration::from_millis(800)
+        );
     }
 
     #[test]

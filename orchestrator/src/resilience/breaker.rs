@@ -160,7 +160,14 @@ impl Breaker {
         if let Phase::Open { until } = self.phase
             && now >= until
         {
-            self.go(now, Phase::HalfOpen { admitted: 0, succeeded: 0 }, TransitionCause::OpenElapsed);
+            self.go(
+                now,
+                Phase::HalfOpen {
+                    admitted: 0,
+                    succeeded: 0,
+                },
+                TransitionCause::OpenElapsed,
+            );
         }
         self.state()
     }
@@ -188,7 +195,9 @@ impl Breaker {
         if let Phase::HalfOpen { admitted, .. } = &mut self.phase {
             *admitted += 1;
         }
-        Ok(BreakerPermit { generation: self.generation })
+        Ok(BreakerPermit {
+            generation: self.generation,
+        })
     }
 
     /// The admitted call succeeded after `latency`.
@@ -252,7 +261,10 @@ impl Breaker {
     }
 
     fn is_slow(&self, latency: Duration) -> bool {
-        self.config.slow_call.as_ref().is_some_and(|s| latency >= s.threshold)
+        self.config
+            .slow_call
+            .as_ref()
+            .is_some_and(|s| latency >= s.threshold)
     }
 
     fn on_outcome(&mut self, now: Instant, permit: BreakerPermit, outcome: Outcome) {
@@ -268,7 +280,10 @@ impl Breaker {
                 } else if succeeded + 1 >= self.config.half_open_probes {
                     self.go(now, Phase::Closed, TransitionCause::ProbesSucceeded);
                 } else {
-                    self.phase = Phase::HalfOpen { admitted, succeeded: succeeded + 1 };
+                    self.phase = Phase::HalfOpen {
+                        admitted,
+                        succeeded: succeeded + 1,
+                    };
                 }
             }
             // Same generation implies the state the permit was issued in: never OPEN.
@@ -317,7 +332,12 @@ impl Breaker {
             self.failures = 0;
             self.slow = 0;
         }
-        self.transitions.push(Transition { at: now, from, to: to.state(), cause });
+        self.transitions.push(Transition {
+            at: now,
+            from,
+            to: to.state(),
+            cause,
+        });
     }
 }
 
@@ -341,7 +361,11 @@ mod tests {
 
     fn call(b: &mut Breaker, now: Instant, ok: bool) {
         let p = b.try_acquire(now).unwrap();
-        if ok { b.on_success(now, MS, p) } else { b.on_failure(now, MS, p) }
+        if ok {
+            b.on_success(now, MS, p)
+        } else {
+            b.on_failure(now, MS, p)
+        }
     }
 
     #[tokio::test(start_paused = true)]
@@ -361,7 +385,13 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn the_window_slides() {
         let t = Instant::now();
-        let mut b = Breaker::new(&BreakerConfig { failure_rate: 0.75, ..cfg() }, t);
+        let mut b = Breaker::new(
+            &BreakerConfig {
+                failure_rate: 0.75,
+                ..cfg()
+            },
+            t,
+        );
         for ok in [true, false, true, false, true, true, false, false] {
             call(&mut b, t, ok);
             assert_eq!(b.state(), BreakerState::Closed);
@@ -393,15 +423,24 @@ mod tests {
         let p = b.try_acquire(t2).unwrap();
         b.on_failure(t2, MS, p);
         assert_eq!(b.state(), BreakerState::Open);
-        assert_eq!(b.try_acquire(t2 + Duration::from_secs(9)), Err(BreakerState::Open));
+        assert_eq!(
+            b.try_acquire(t2 + Duration::from_secs(9)),
+            Err(BreakerState::Open)
+        );
         assert!(b.try_acquire(t2 + Duration::from_secs(10)).is_ok());
         let causes: Vec<_> = b.take_transitions().into_iter().map(|x| x.cause).collect();
-        assert_eq!(causes[1..4], [
-            TransitionCause::OpenElapsed,
-            TransitionCause::ProbesSucceeded,
-            TransitionCause::FailureRate { rate: 1.0, calls: 2 },
-        ]);
-        assert_eq!(causes[5..], [TransitionCause::ProbeFailed, TransitionCause::OpenElapsed]);
+        assert_eq!(
+            causes[1..4],
+            [
+                TransitionCause::OpenElapsed,
+                TransitionCause::ProbesSucceeded,
+                TransitionCause::FailureRate { rate: 1.0, calls: 2 },
+            ]
+        );
+        assert_eq!(
+            causes[5..],
+            [TransitionCause::ProbeFailed, TransitionCause::OpenElapsed]
+        );
     }
 
     #[tokio::test(start_paused = true)]
@@ -422,7 +461,13 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn neutral_outcomes_free_the_probe_slot() {
         let t = Instant::now();
-        let mut b = Breaker::new(&BreakerConfig { half_open_probes: 1, ..cfg() }, t);
+        let mut b = Breaker::new(
+            &BreakerConfig {
+                half_open_probes: 1,
+                ..cfg()
+            },
+            t,
+        );
         call(&mut b, t, false);
         call(&mut b, t, false);
         let t1 = t + Duration::from_secs(10);
@@ -438,21 +483,30 @@ mod tests {
         let mut b = Breaker::new(&cfg(), t);
         call(&mut b, t, false);
         b.force_open(t);
-        assert_eq!(b.try_acquire(t + Duration::from_secs(3600)), Err(BreakerState::ForcedOpen));
+        assert_eq!(
+            b.try_acquire(t + Duration::from_secs(3600)),
+            Err(BreakerState::ForcedOpen)
+        );
         b.release(t);
         assert_eq!(b.state(), BreakerState::Closed);
         assert_eq!(b.window_counts(), (0, 0, 0));
         b.release(t);
         let tr = b.take_transitions();
         assert_eq!(tr.len(), 2);
-        assert_eq!((tr[1].from, tr[1].to), (BreakerState::ForcedOpen, BreakerState::Closed));
+        assert_eq!(
+            (tr[1].from, tr[1].to),
+            (BreakerState::ForcedOpen, BreakerState::Closed)
+        );
     }
 
     #[tokio::test(start_paused = true)]
     async fn slow_calls_open_it_too() {
         let t = Instant::now();
         let c = BreakerConfig {
-            slow_call: Some(SlowCallConfig { threshold: Duration::from_secs(1), rate: 1.0 }),
+            slow_call: Some(SlowCallConfig {
+                threshold: Duration::from_secs(1),
+                rate: 1.0,
+            }),
             ..cfg()
         };
         let mut b = Breaker::new(&c, t);
@@ -461,6 +515,9 @@ mod tests {
             b.on_success(t, Duration::from_secs(2), p);
         }
         assert_eq!(b.state(), BreakerState::Open);
-        assert!(matches!(b.take_transitions()[0].cause, TransitionCause::SlowCallRate { calls: 2, .. }));
+        assert!(matches!(
+            b.take_transitions()[0].cause,
+            TransitionCause::SlowCallRate { calls: 2, .. }
+        ));
     }
 }

@@ -53,7 +53,9 @@ impl TokenBucket {
     /// Nanoseconds from the origin to `now` (saturating; zero before the origin).
     fn offset(&self, now: Instant) -> u64 {
         let d = now.saturating_duration_since(self.origin);
-        d.as_secs().saturating_mul(1_000_000_000).saturating_add(u64::from(d.subsec_nanos()))
+        d.as_secs()
+            .saturating_mul(1_000_000_000)
+            .saturating_add(u64::from(d.subsec_nanos()))
     }
 
     /// Earliest instant (relative to origin) a token can be taken, given the call comes at `t`.
@@ -94,7 +96,11 @@ impl TokenBucket {
     pub fn next_token_at(&self, now: Instant) -> Instant {
         let t = self.offset(now);
         let at = self.earliest(t);
-        if at == t { now } else { nanos::after(self.origin, u128::from(at)) }
+        if at == t {
+            now
+        } else {
+            nanos::after(self.origin, u128::from(at))
+        }
     }
 }
 
@@ -113,7 +119,11 @@ mod tests {
     use super::*;
 
     fn cfg(per_second: f64, burst: u32) -> RateLimitConfig {
-        RateLimitConfig { per_second, burst, max_wait: Duration::from_secs(1) }
+        RateLimitConfig {
+            per_second,
+            burst,
+            max_wait: Duration::from_secs(1),
+        }
     }
 
     #[tokio::test(start_paused = true)]

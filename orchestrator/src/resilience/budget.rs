@@ -31,13 +31,20 @@ pub struct RetryBudget {
 impl RetryBudget {
     /// A full budget.
     pub fn new(config: &BudgetConfig) -> RetryBudget {
-        RetryBudget { config: config.clone(), available: config.capacity }
+        RetryBudget {
+            config: config.clone(),
+            available: config.capacity,
+        }
     }
 
     /// Pays for one retry, or `None` when the budget holds fewer tokens than it costs
     /// (then nothing is taken: the budget never goes negative).
     pub fn try_acquire_retry(&mut self, after_timeout: bool) -> Option<RetryToken> {
-        let cost = if after_timeout { self.config.timeout_cost } else { self.config.retry_cost };
+        let cost = if after_timeout {
+            self.config.timeout_cost
+        } else {
+            self.config.retry_cost
+        };
         let rest = self.available.checked_sub(cost)?;
         self.available = rest;
         Some(RetryToken { cost })
@@ -64,7 +71,12 @@ mod tests {
     use super::*;
 
     fn budget() -> RetryBudget {
-        RetryBudget::new(&BudgetConfig { capacity: 12, retry_cost: 5, timeout_cost: 10, success_refund: 1 })
+        RetryBudget::new(&BudgetConfig {
+            capacity: 12,
+            retry_cost: 5,
+            timeout_cost: 10,
+            success_refund: 1,
+        })
     }
 
     #[test]

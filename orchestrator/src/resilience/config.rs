@@ -131,7 +131,11 @@ pub struct RateLimitConfig {
 
 impl Default for RateLimitConfig {
     fn default() -> Self {
-        RateLimitConfig { per_second: 50.0, burst: 100, max_wait: Duration::from_secs(1) }
+        RateLimitConfig {
+            per_second: 50.0,
+            burst: 100,
+            max_wait: Duration::from_secs(1),
+        }
     }
 }
 
@@ -143,7 +147,9 @@ pub struct TimeoutConfig {
 
 impl Default for TimeoutConfig {
     fn default() -> Self {
-        TimeoutConfig { call: Duration::from_secs(5) }
+        TimeoutConfig {
+            call: Duration::from_secs(5),
+        }
     }
 }
 
@@ -158,7 +164,12 @@ pub struct BudgetConfig {
 
 impl Default for BudgetConfig {
     fn default() -> Self {
-        BudgetConfig { capacity: 500, retry_cost: 5, timeout_cost: 10, success_refund: 1 }
+        BudgetConfig {
+            capacity: 500,
+            retry_cost: 5,
+            timeout_cost: 10,
+            success_refund: 1,
+        }
     }
 }
 
@@ -182,7 +193,11 @@ pub struct PolicyError {
 }
 
 fn err(field: &'static str, value: impl std::fmt::Debug, expected: &'static str) -> PolicyError {
-    PolicyError { field, value: format!("{value:?}"), expected }
+    PolicyError {
+        field,
+        value: format!("{value:?}"),
+        expected,
+    }
 }
 
 impl PolicyConfig {
@@ -191,13 +206,21 @@ impl PolicyConfig {
     pub fn validate(&self) -> Result<(), PolicyError> {
         let r = &self.retry;
         if r.max_attempts == 0 {
-            return Err(err("retry.max_attempts", r.max_attempts, "at least 1 (the first call counts)"));
+            return Err(err(
+                "retry.max_attempts",
+                r.max_attempts,
+                "at least 1 (the first call counts)",
+            ));
         }
         if r.max_delay < r.base_delay {
             return Err(err("retry.max_delay", r.max_delay, "not below retry.base_delay"));
         }
         if r.jitter == Jitter::Decorrelated && r.base_delay.is_zero() {
-            return Err(err("retry.base_delay", r.base_delay, "above zero for decorrelated jitter"));
+            return Err(err(
+                "retry.base_delay",
+                r.base_delay,
+                "above zero for decorrelated jitter",
+            ));
         }
         let b = &self.breaker;
         if !(b.failure_rate > 0.0 && b.failure_rate <= 1.0) {
@@ -207,7 +230,11 @@ impl PolicyConfig {
             return Err(err("breaker.window", b.window, "at least 1 call"));
         }
         if b.min_calls == 0 || b.min_calls > b.window {
-            return Err(err("breaker.min_calls", b.min_calls, "between 1 and breaker.window"));
+            return Err(err(
+                "breaker.min_calls",
+                b.min_calls,
+                "between 1 and breaker.window",
+            ));
         }
         if b.open_for.is_zero() {
             return Err(err("breaker.open_for", b.open_for, "a duration above zero"));
@@ -220,7 +247,11 @@ impl PolicyConfig {
                 return Err(err("breaker.slow_call.rate", s.rate, "a share in (0, 1]"));
             }
             if s.threshold.is_zero() {
-                return Err(err("breaker.slow_call.threshold", s.threshold, "a duration above zero"));
+                return Err(err(
+                    "breaker.slow_call.threshold",
+                    s.threshold,
+                    "a duration above zero",
+                ));
             }
         }
         let l = &self.rate_limit;
@@ -238,7 +269,11 @@ impl PolicyConfig {
             return Err(err("budget.capacity", q.capacity, "at least 1"));
         }
         if q.retry_cost == 0 || q.timeout_cost == 0 {
-            return Err(err("budget.retry_cost", q.retry_cost.min(q.timeout_cost), "costs above zero"));
+            return Err(err(
+                "budget.retry_cost",
+                q.retry_cost.min(q.timeout_cost),
+                "costs above zero",
+            ));
         }
         Ok(())
     }
@@ -257,7 +292,10 @@ mod tests {
     fn each_impossible_value_is_named() {
         let cases: Vec<(fn(&mut PolicyConfig), &str)> = vec![
             (|p| p.retry.max_attempts = 0, "retry.max_attempts"),
-            (|p| p.retry.max_delay = Duration::from_millis(1), "retry.max_delay"),
+            (
+                |p| p.retry.max_delay = Duration::from_millis(1),
+                "retry.max_delay",
+            ),
             (|p| p.breaker.failure_rate = 1.5, "breaker.failure_rate"),
             (|p| p.breaker.failure_rate = 0.0, "breaker.failure_rate"),
             (|p| p.breaker.failure_rate = f64::NAN, "breaker.failure_rate"),

@@ -15,7 +15,10 @@ pub struct Defects {
 }
 
 impl Defects {
-    pub const NONE: Defects = Defects { breaker_ignores_probe_limit: false, retries_ignore_budget: false };
+    pub const NONE: Defects = Defects {
+        breaker_ignores_probe_limit: false,
+        retries_ignore_budget: false,
+    };
 
     pub fn any(&self) -> bool {
         *self != Defects::NONE

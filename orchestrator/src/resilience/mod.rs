@@ -18,7 +18,6 @@ mod nanos;
 pub mod policy;
 
 pub use backoff::Backoff;
-pub use defects::Defects;
 pub use breaker::{Breaker, BreakerPermit, BreakerState, Transition, TransitionCause};
 pub use bucket::TokenBucket;
 pub use budget::{RetryBudget, RetryToken};
@@ -26,4 +25,5 @@ pub use config::{
     BreakerConfig, BudgetConfig, Jitter, PolicyConfig, PolicyError, RateLimitConfig, RetryConfig,
     SlowCallConfig, TimeoutConfig,
 };
-pub use policy::{AgentPolicy, Admission, Failure, Permit, RetryDecision};
+pub use defects::Defects;
+pub use policy::{Admission, AgentPolicy, Failure, Permit, RetryDecision};

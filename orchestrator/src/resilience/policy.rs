@@ -33,8 +33,8 @@ use super::backoff::Backoff;
 use super::breaker::{Breaker, BreakerPermit, BreakerState};
 use super::bucket::TokenBucket;
 use super::budget::{RetryBudget, RetryToken};
-use super::defects::Defects;
 use super::config::{PolicyConfig, PolicyError};
+use super::defects::Defects;
 use crate::agent::{AgentError, ErrorKind};
 use crate::domain::Stage;
 use crate::event::{Event, GiveUp};
@@ -109,7 +109,8 @@ impl AgentPolicy {
     /// Plants deliberate defects (tests of the checker and the property search only).
     pub fn plant(&mut self, defects: Defects) {
         self.defects = defects;
-        self.breaker.plant_ignore_probe_limit(defects.breaker_ignores_probe_limit);
+        self.breaker
+            .plant_ignore_probe_limit(defects.breaker_ignores_probe_limit);
     }
 
     pub fn agent(&self) -> Stage {
@@ -218,7 +219,9 @@ impl AgentPolicy {
             }
             Failure::RejectedByBreaker | Failure::RejectedByLimiter => None,
         };
-        RetryDecision::Retry { delay: backoff.next_delay(attempt, retry_after, rng) }
+        RetryDecision::Retry {
+            delay: backoff.next_delay(attempt, retry_after, rng),
+        }
     }
 
     pub fn force_open(&mut self, now: Instant) {
@@ -235,7 +238,12 @@ impl AgentPolicy {
             .take_transitions()
             .into_iter()
             .map(|t| {
-                let event = Event::BreakerTransition { agent: self.agent, from: t.from, to: t.to, cause: t.cause };
+                let event = Event::BreakerTransition {
+                    agent: self.agent,
+                    from: t.from,
+                    to: t.to,
+                    cause: t.cause,
+                };
                 (t.at, event)
             })
             .collect()
@@ -261,7 +269,12 @@ mod tests {
         c.rate_limit.per_second = 10.0;
         c.rate_limit.burst = 1;
         c.rate_limit.max_wait = Duration::from_millis(150);
-        c.budget = crate::resilience::config::BudgetConfig { capacity: 10, retry_cost: 5, timeout_cost: 10, success_refund: 1 };
+        c.budget = crate::resilience::config::BudgetConfig {
+            capacity: 10,
+            retry_cost: 5,
+            timeout_cost: 10,
+            success_refund: 1,
+        };
         c
     }
 
@@ -298,13 +311,26 @@ mod tests {
         let mut p = AgentPolicy::new(Stage::TradeMatching, &config(), t).unwrap();
         p.force_open(t);
         for _ in 0..5 {
-            assert_eq!(p.acquire(t), Admission::RejectedByBreaker(BreakerState::ForcedOpen));
+            assert_eq!(
+                p.acquire(t),
+                Admission::RejectedByBreaker(BreakerState::ForcedOpen)
+            );
         }
         p.release(t);
-        assert!(matches!(p.acquire(t), Admission::Ready(_)), "the bucket is still full");
+        assert!(
+            matches!(p.acquire(t), Admission::Ready(_)),
+            "the bucket is still full"
+        );
         let events = p.take_events();
         assert_eq!(events.len(), 2);
-        assert!(matches!(events[0].1, Event::BreakerTransition { agent: Stage::TradeMatching, to: BreakerState::ForcedOpen, .. }));
+        assert!(matches!(
+            events[0].1,
+            Event::BreakerTransition {
+                agent: Stage::TradeMatching,
+                to: BreakerState::ForcedOpen,
+                ..
+            }
+        ));
     }
 
     #[tokio::test(start_paused = true)]
@@ -314,18 +340,44 @@ mod tests {
         let mut p = AgentPolicy::new(Stage::TradeExtraction, &config(), t).unwrap();
         let mut b = Backoff::new(&p.config().retry);
         let denied = AgentError::AccessDenied { status: 403 };
-        assert_eq!(p.after_failure(t, 1, Failure::Agent(&denied), &mut b, &mut rng), RetryDecision::GiveUp(GiveUp::NotRetryable));
+        assert_eq!(
+            p.after_failure(t, 1, Failure::Agent(&denied), &mut b, &mut rng),
+            RetryDecision::GiveUp(GiveUp::NotRetryable)
+        );
         let unavailable = AgentError::Unavailable { status: 503 };
-        assert_eq!(p.after_failure(t, 3, Failure::Agent(&unavailable), &mut b, &mut rng), RetryDecision::GiveUp(GiveUp::AttemptsExhausted));
-        assert_eq!(p.after_failure(t, 1, Failure::Agent(&unavailable), &mut b, &mut rng), RetryDecision::Retry { delay: Duration::from_millis(100) });
+        assert_eq!(
+            p.after_failure(t, 3, Failure::Agent(&unavailable), &mut b, &mut rng),
+            RetryDecision::GiveUp(GiveUp::AttemptsExhausted)
+        );
+        assert_eq!(
+            p.after_failure(t, 1, Failure::Agent(&unavailable), &mut b, &mut rng),
+            RetryDecision::Retry {
+                delay: Duration::from_millis(100)
+            }
+        );
         assert_eq!(p.budget().available(), 5);
-        assert_eq!(p.after_failure(t, 1, Failure::Agent(&AgentError::Timeout), &mut b, &mut rng), RetryDecision::GiveUp(GiveUp::BudgetExhausted));
+        assert_eq!(
+            p.after_failure(t, 1, Failure::Agent(&AgentError::Timeout), &mut b, &mut rng),
+            RetryDecision::GiveUp(GiveUp::BudgetExhausted)
+        );
         // Refusals cost no budget.
-        assert_eq!(p.after_failure(t, 2, Failure::RejectedByBreaker, &mut b, &mut rng), RetryDecision::Retry { delay: Duration::from_millis(200) });
+        assert_eq!(
+            p.after_failure(t, 2, Failure::RejectedByBreaker, &mut b, &mut rng),
+            RetryDecision::Retry {
+                delay: Duration::from_millis(200)
+            }
+        );
         assert_eq!(p.budget().available(), 5);
         // Retry-After flows into the delay.
-        let throttled = AgentError::Throttled { retry_after: Some(Duration::from_secs(3)) };
-        assert_eq!(p.after_failure(t, 1, Failure::Agent(&throttled), &mut b, &mut rng), RetryDecision::Retry { delay: Duration::from_secs(3) });
+        let throttled = AgentError::Throttled {
+            retry_after: Some(Duration::from_secs(3)),
+        };
+        assert_eq!(
+            p.after_failure(t, 1, Failure::Agent(&throttled), &mut b, &mut rng),
+            RetryDecision::Retry {
+                delay: Duration::from_secs(3)
+            }
+        );
         assert_eq!(p.budget().available(), 0);
     }
 
@@ -338,7 +390,10 @@ mod tests {
         let first = ready(p.acquire_with(t, &mut b));
         p.record(t, first, Err(ErrorKind::Unavailable), MS);
         let unavailable = AgentError::Unavailable { status: 503 };
-        assert!(matches!(p.after_failure(t, 1, Failure::Agent(&unavailable), &mut b, &mut rng), RetryDecision::Retry { .. }));
+        assert!(matches!(
+            p.after_failure(t, 1, Failure::Agent(&unavailable), &mut b, &mut rng),
+            RetryDecision::Retry { .. }
+        ));
         assert_eq!(p.budget().available(), 5);
         let t1 = t + Duration::from_secs(1);
         let retry = ready(p.acquire_with(t1, &mut b));

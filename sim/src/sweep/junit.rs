@@ -30,18 +30,35 @@ pub fn escape(s: &str) -> String {
 pub fn to_junit(result: &SweepResult) -> String {
     let mut x = String::new();
     let _ = writeln!(x, r#"<?xml version="1.0" encoding="UTF-8"?>"#);
-    let _ = writeln!(x, r#"<testsuites name="gameday sweep" tests="{}" failures="{}">"#, result.runs(), result.failed());
+    let _ = writeln!(
+        x,
+        r#"<testsuites name="gameday sweep" tests="{}" failures="{}">"#,
+        result.runs(),
+        result.failed()
+    );
     for s in &result.scenarios {
         let name = escape(&s.scenario);
-        let _ = writeln!(x, r#"  <testsuite name="{name}" tests="{}" failures="{}">"#, s.summary.runs, s.summary.failed);
+        let _ = writeln!(
+            x,
+            r#"  <testsuite name="{name}" tests="{}" failures="{}">"#,
+            s.summary.runs, s.summary.failed
+        );
         for r in &s.runs {
-            let _ = write!(x, r#"    <testcase classname="gameday.sweep.{name}" name="seed {}""#, r.seed);
+            let _ = write!(
+                x,
+                r#"    <testcase classname="gameday.sweep.{name}" name="seed {}""#,
+                r.seed
+            );
             if r.pass {
                 let _ = writeln!(x, "/>");
             } else {
                 let message = escape(&r.failed_checks.join("; "));
                 let _ = writeln!(x, ">");
-                let _ = writeln!(x, r#"      <failure message="{message}" type="gameday">replay: {}</failure>"#, escape(&r.replay));
+                let _ = writeln!(
+                    x,
+                    r#"      <failure message="{message}" type="gameday">replay: {}</failure>"#,
+                    escape(&r.replay)
+                );
                 let _ = writeln!(x, "    </testcase>");
             }
         }
@@ -59,13 +76,20 @@ mod tests {
 
     #[test]
     fn escapes_markup() {
-        assert_eq!(escape(r#"a<b>&"c"'d'"#), "a&lt;b&gt;&amp;&quot;c&quot;&apos;d&apos;");
+        assert_eq!(
+            escape(r#"a<b>&"c"'d'"#),
+            "a&lt;b&gt;&amp;&quot;c&quot;&apos;d&apos;"
+        );
         assert_eq!(escape("x\ny\u{1}"), "x&#10;y\u{FFFD}");
     }
 
     #[test]
     fn one_case_per_seed_with_failures_and_replays() {
-        let runs = vec![seed_run(0, true, None, 1.0), seed_run(1, false, None, 2.0), seed_run(2, true, None, 3.0)];
+        let runs = vec![
+            seed_run(0, true, None, 1.0),
+            seed_run(1, false, None, 2.0),
+            seed_run(2, true, None, 3.0),
+        ];
         let result = SweepResult {
             version: FORMAT_VERSION,
             engine: "fast".into(),
@@ -80,13 +104,25 @@ mod tests {
             }],
         };
         let xml = to_junit(&result);
-        assert!(xml.contains(r#"<testsuites name="gameday sweep" tests="3" failures="1">"#), "{xml}");
-        assert!(xml.contains(r#"<testsuite name="a&lt;b" tests="3" failures="1">"#), "{xml}");
+        assert!(
+            xml.contains(r#"<testsuites name="gameday sweep" tests="3" failures="1">"#),
+            "{xml}"
+        );
+        assert!(
+            xml.contains(r#"<testsuite name="a&lt;b" tests="3" failures="1">"#),
+            "{xml}"
+        );
         assert_eq!(xml.matches("<testcase ").count(), 3);
         assert_eq!(xml.matches("<failure ").count(), 1);
         assert!(xml.contains(r#"name="seed 101">"#), "{xml}");
-        assert!(xml.contains(r#"message="p99_latency: expected &lt;= 1ms, observed 40ms""#), "{xml}");
-        assert!(xml.contains("replay: gameday run s.toml --seed 101 --engine fast</failure>"), "{xml}");
+        assert!(
+            xml.contains(r#"message="p99_latency: expected &lt;= 1ms, observed 40ms""#),
+            "{xml}"
+        );
+        assert!(
+            xml.contains("replay: gameday run s.toml --seed 101 --engine fast</failure>"),
+            "{xml}"
+        );
         assert!(!xml.contains("a<b"), "unescaped name: {xml}");
     }
 }

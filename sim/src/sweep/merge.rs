@@ -21,26 +21,51 @@ pub enum MergeError {
     #[error("{input}: sweep result version {found}, this gameday reads version {FORMAT_VERSION}")]
     Version { input: String, found: u32 },
     #[error("{input}: a different sweep than {first}: {what}")]
-    Mismatch { input: String, first: String, what: String },
+    Mismatch {
+        input: String,
+        first: String,
+        what: String,
+    },
     #[error("{input}: shard {shard}/{count} is also in {other}: shards overlap")]
-    Overlap { input: String, other: String, shard: u32, count: u32 },
+    Overlap {
+        input: String,
+        other: String,
+        shard: u32,
+        count: u32,
+    },
     #[error("{input}: holds the whole sweep, which overlaps every other input")]
     WholeAndShards { input: String },
     #[error("{input}: scenario {scenario} holds seed index {index} twice")]
-    DuplicateRun { input: String, scenario: String, index: u64 },
+    DuplicateRun {
+        input: String,
+        scenario: String,
+        index: u64,
+    },
 }
 
 /// Reads one sweep result from its JSON text.
 pub fn parse_result(input: &str, text: &str) -> Result<SweepResult, MergeError> {
     let version = serde_json::from_str::<serde_json::Value>(text)
-        .map_err(|e| MergeError::Parse { input: input.to_string(), message: e.to_string() })?
+        .map_err(|e| MergeError::Parse {
+            input: input.to_string(),
+            message: e.to_string(),
+        })?
         .get("version")
         .and_then(|v| v.as_u64())
-        .ok_or_else(|| MergeError::Parse { input: input.to_string(), message: "no `version` field".into() })?;
+        .ok_or_else(|| MergeError::Parse {
+            input: input.to_string(),
+            message: "no `version` field".into(),
+        })?;
     if version != u64::from(FORMAT_VERSION) {
-        return Err(MergeError::Version { input: input.to_string(), found: version.try_into().unwrap_or(u32::MAX) });
+        return Err(MergeError::Version {
+            input: input.to_string(),
+            found: version.try_into().unwrap_or(u32::MAX),
+        });
     }
-    serde_json::from_str(text).map_err(|e| MergeError::Parse { input: input.to_string(), message: e.to_string() })
+    serde_json::from_str(text).map_err(|e| MergeError::Parse {
+        input: input.to_string(),
+        message: e.to_string(),
+    })
 }
 
 /// Merges `(label, result)` pairs into one result.
@@ -50,25 +75,45 @@ pub fn merge(inputs: &[(String, SweepResult)]) -> Result<SweepResult, MergeError
     };
     for (label, r) in inputs {
         if r.version != FORMAT_VERSION {
-            return Err(MergeError::Version { input: label.clone(), found: r.version });
+            return Err(MergeError::Version {
+                input: label.clone(),
+                found: r.version,
+            });
         }
-        let mismatch = |what: String| MergeError::Mismatch { input: label.clone(), first: first_label.clone(), what };
+        let mismatch = |what: String| MergeError::Mismatch {
+            input: label.clone(),
+            first: first_label.clone(),
+            what,
+        };
         if r.engine != first.engine {
-            return Err(mismatch(format!("engine {} instead of {}", r.engine, first.engine)));
+            return Err(mismatch(format!(
+                "engine {} instead of {}",
+                r.engine, first.engine
+            )));
         }
         if r.seeds != first.seeds {
             return Err(mismatch(format!("{} seeds instead of {}", r.seeds, first.seeds)));
         }
         let names = |r: &SweepResult| r.scenarios.iter().map(|s| s.scenario.clone()).collect::<Vec<_>>();
         if names(r) != names(first) {
-            return Err(mismatch(format!("scenarios [{}] instead of [{}]", names(r).join(", "), names(first).join(", "))));
+            return Err(mismatch(format!(
+                "scenarios [{}] instead of [{}]",
+                names(r).join(", "),
+                names(first).join(", ")
+            )));
         }
         for (a, b) in r.scenarios.iter().zip(&first.scenarios) {
             if a.first_seed != b.first_seed {
-                return Err(mismatch(format!("{} starts at seed {} instead of {}", a.scenario, a.first_seed, b.first_seed)));
+                return Err(mismatch(format!(
+                    "{} starts at seed {} instead of {}",
+                    a.scenario, a.first_seed, b.first_seed
+                )));
             }
             if a.file != b.file {
-                return Err(mismatch(format!("{} comes from {:?} instead of {:?}", a.scenario, a.file, b.file)));
+                return Err(mismatch(format!(
+                    "{} comes from {:?} instead of {:?}",
+                    a.scenario, a.file, b.file
+                )));
             }
         }
     }
@@ -98,7 +143,13 @@ pub fn merge(inputs: &[(String, SweepResult)]) -> Result<SweepResult, MergeError
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(SweepResult { version: FORMAT_VERSION, engine: first.engine.clone(), seeds: first.seeds, shards, scenarios })
+    Ok(SweepResult {
+        version: FORMAT_VERSION,
+        engine: first.engine.clone(),
+        seeds: first.seeds,
+        shards,
+        scenarios,
+    })
 }
 
 /// The shards the merged result holds: `None` once every shard is there.
@@ -123,13 +174,25 @@ fn merge_shards(inputs: &[(String, SweepResult)]) -> Result<Option<ShardSet>, Me
         }
         for &k in &set.indices {
             if let Some((_, other)) = held.iter().find(|(h, _)| *h == k) {
-                return Err(MergeError::Overlap { input: label.clone(), other: (*other).clone(), shard: k, count });
+                return Err(MergeError::Overlap {
+                    input: label.clone(),
+                    other: (*other).clone(),
+                    shard: k,
+                    count,
+                });
             }
             held.push((k, label));
         }
     }
     let indices: BTreeSet<u32> = held.iter().map(|(k, _)| *k).collect();
-    Ok(if indices.len() as u32 == count { None } else { Some(ShardSet { count, indices: indices.into_iter().collect() }) })
+    Ok(if indices.len() as u32 == count {
+        None
+    } else {
+        Some(ShardSet {
+            count,
+            indices: indices.into_iter().collect(),
+        })
+    })
 }
 
 #[cfg(test)]
@@ -143,7 +206,10 @@ mod tests {
             version: FORMAT_VERSION,
             engine: "fast".into(),
             seeds: 5,
-            shards: shard.map(|s| ShardSet { count: s.count, indices: vec![s.index] }),
+            shards: shard.map(|s| ShardSet {
+                count: s.count,
+                indices: vec![s.index],
+            }),
             scenarios: vec![ScenarioSweep {
                 scenario: "s".into(),
                 file: Some("s.toml".into()),
@@ -155,18 +221,28 @@ mod tests {
     }
 
     fn runs_of(shard: Shard) -> Vec<SeedRun> {
-        (0..5).filter(|i| shard.takes(*i)).map(|i| seed_run(i, i != 3, Some(100 * i), i as f64)).collect()
+        (0..5)
+            .filter(|i| shard.takes(*i))
+            .map(|i| seed_run(i, i != 3, Some(100 * i), i as f64))
+            .collect()
     }
 
     fn labelled(rs: Vec<SweepResult>) -> Vec<(String, SweepResult)> {
-        rs.into_iter().enumerate().map(|(i, r)| (format!("in{i}.json"), r)).collect()
+        rs.into_iter()
+            .enumerate()
+            .map(|(i, r)| (format!("in{i}.json"), r))
+            .collect()
     }
 
     #[test]
     fn all_shards_merge_into_the_whole_sweep() {
         let whole = result(runs_of(Shard::ALL), None);
         let (a, b) = (Shard::new(1, 2).unwrap(), Shard::new(2, 2).unwrap());
-        let merged = merge(&labelled(vec![result(runs_of(b), Some(b)), result(runs_of(a), Some(a))])).unwrap();
+        let merged = merge(&labelled(vec![
+            result(runs_of(b), Some(b)),
+            result(runs_of(a), Some(a)),
+        ]))
+        .unwrap();
         assert_eq!(merged, whole);
         assert_eq!(merged.to_json(), whole.to_json());
         // Round trip through JSON too.
@@ -176,10 +252,31 @@ mod tests {
     #[test]
     fn partial_merges_stay_sharded() {
         let shards: Vec<Shard> = (1..=3).map(|k| Shard::new(k, 3).unwrap()).collect();
-        let merged = merge(&labelled(vec![result(runs_of(shards[0]), Some(shards[0])), result(runs_of(shards[2]), Some(shards[2]))])).unwrap();
-        assert_eq!(merged.shards, Some(ShardSet { count: 3, indices: vec![1, 3] }));
-        assert_eq!(merged.scenarios[0].runs.iter().map(|r| r.index).collect::<Vec<_>>(), vec![0, 2, 3]);
-        let all = merge(&labelled(vec![merged, result(runs_of(shards[1]), Some(shards[1]))])).unwrap();
+        let merged = merge(&labelled(vec![
+            result(runs_of(shards[0]), Some(shards[0])),
+            result(runs_of(shards[2]), Some(shards[2])),
+        ]))
+        .unwrap();
+        assert_eq!(
+            merged.shards,
+            Some(ShardSet {
+                count: 3,
+                indices: vec![1, 3]
+            })
+        );
+        assert_eq!(
+            merged.scenarios[0]
+                .runs
+                .iter()
+                .map(|r| r.index)
+                .collect::<Vec<_>>(),
+            vec![0, 2, 3]
+        );
+        let all = merge(&labelled(vec![
+            merged,
+            result(runs_of(shards[1]), Some(shards[1])),
+        ]))
+        .unwrap();
         assert_eq!(all, result(runs_of(Shard::ALL), None));
     }
 
@@ -188,34 +285,77 @@ mod tests {
         let a = Shard::new(1, 2).unwrap();
         let one = result(runs_of(a), Some(a));
         let err = merge(&labelled(vec![one.clone(), one.clone()])).unwrap_err();
-        assert!(matches!(err, MergeError::Overlap { shard: 1, count: 2, .. }), "{err}");
-        assert_eq!(err.to_string(), "in1.json: shard 1/2 is also in in0.json: shards overlap");
+        assert!(
+            matches!(
+                err,
+                MergeError::Overlap {
+                    shard: 1,
+                    count: 2,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert_eq!(
+            err.to_string(),
+            "in1.json: shard 1/2 is also in in0.json: shards overlap"
+        );
 
         let whole = result(runs_of(Shard::ALL), None);
-        assert!(matches!(merge(&labelled(vec![one.clone(), whole])), Err(MergeError::WholeAndShards { .. })));
+        assert!(matches!(
+            merge(&labelled(vec![one.clone(), whole])),
+            Err(MergeError::WholeAndShards { .. })
+        ));
 
         let c = Shard::new(2, 3).unwrap();
         let err = merge(&labelled(vec![one.clone(), result(runs_of(c), Some(c))])).unwrap_err();
-        assert!(err.to_string().contains("split into 3 shards instead of 2"), "{err}");
+        assert!(
+            err.to_string().contains("split into 3 shards instead of 2"),
+            "{err}"
+        );
 
-        let mut other = result(runs_of(Shard::new(2, 2).unwrap()), Some(Shard::new(2, 2).unwrap()));
+        let mut other = result(
+            runs_of(Shard::new(2, 2).unwrap()),
+            Some(Shard::new(2, 2).unwrap()),
+        );
         other.scenarios[0].first_seed = 7;
-        assert!(merge(&labelled(vec![one.clone(), other.clone()])).unwrap_err().to_string().contains("starts at seed 7 instead of 100"));
+        assert!(
+            merge(&labelled(vec![one.clone(), other.clone()]))
+                .unwrap_err()
+                .to_string()
+                .contains("starts at seed 7 instead of 100")
+        );
         other.scenarios[0].first_seed = 100;
         other.seeds = 6;
-        assert!(merge(&labelled(vec![one.clone(), other.clone()])).unwrap_err().to_string().contains("6 seeds instead of 5"));
+        assert!(
+            merge(&labelled(vec![one.clone(), other.clone()]))
+                .unwrap_err()
+                .to_string()
+                .contains("6 seeds instead of 5")
+        );
         other.seeds = 5;
         other.scenarios[0].scenario = "t".into();
-        assert!(merge(&labelled(vec![one.clone(), other.clone()])).unwrap_err().to_string().contains("scenarios [t] instead of [s]"));
+        assert!(
+            merge(&labelled(vec![one.clone(), other.clone()]))
+                .unwrap_err()
+                .to_string()
+                .contains("scenarios [t] instead of [s]")
+        );
         other.scenarios[0].scenario = "s".into();
         other.engine = "turmoil".into();
-        assert!(matches!(merge(&labelled(vec![one, other])), Err(MergeError::Mismatch { .. })));
+        assert!(matches!(
+            merge(&labelled(vec![one, other])),
+            Err(MergeError::Mismatch { .. })
+        ));
         assert!(matches!(merge(&[]), Err(MergeError::Empty)));
     }
 
     /// Proptest cases: 64 unless `GAMEDAY_PROPTEST_CASES` says otherwise.
     fn cases() -> u32 {
-        std::env::var("GAMEDAY_PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(64)
+        std::env::var("GAMEDAY_PROPTEST_CASES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(64)
     }
 
     proptest::proptest! {
@@ -245,9 +385,15 @@ mod tests {
         let mut r = result(runs_of(Shard::ALL), None);
         r.version = 2;
         let err = parse_result("old.json", &r.to_json()).unwrap_err();
-        assert_eq!(err.to_string(), format!("old.json: sweep result version 2, this gameday reads version {FORMAT_VERSION}"));
+        assert_eq!(
+            err.to_string(),
+            format!("old.json: sweep result version 2, this gameday reads version {FORMAT_VERSION}")
+        );
         assert!(matches!(parse_result("x", "{]"), Err(MergeError::Parse { .. })));
         assert!(matches!(parse_result("x", "{}"), Err(MergeError::Parse { .. })));
-        assert!(matches!(parse_result("x", r#"{"version": 1}"#), Err(MergeError::Parse { .. })));
+        assert!(matches!(
+            parse_result("x", r#"{"version": 1}"#),
+            Err(MergeError::Parse { .. })
+        ));
     }
 }

@@ -83,9 +83,15 @@ mod tests {
         assert!(matches!("3/2".parse::<Shard>(), Err(ShardError::OutOfRange(_))));
         assert!(matches!("1/0".parse::<Shard>(), Err(ShardError::NoShards(_))));
         for bad in ["", "2", "a/b", "1/2/3", "-1/2", "1/"] {
-            assert!(matches!(bad.parse::<Shard>(), Err(ShardError::Syntax(_))), "{bad}");
+            assert!(
+                matches!(bad.parse::<Shard>(), Err(ShardError::Syntax(_))),
+                "{bad}"
+            );
         }
-        assert_eq!("3/2".parse::<Shard>().unwrap_err().to_string(), "shard `3/2`: K is 1-based and must be between 1 and M");
+        assert_eq!(
+            "3/2".parse::<Shard>().unwrap_err().to_string(),
+            "shard `3/2`: K is 1-based and must be between 1 and M"
+        );
     }
 
     #[test]

@@ -63,7 +63,16 @@ mod tests {
     fn distribution_sorts_and_counts() {
         assert_eq!(Distribution::of([]), None);
         let d = Distribution::of([30.0, 10.0, 20.0]).unwrap();
-        assert_eq!(d, Distribution { runs: 3, p50: 20.0, p90: 30.0, p99: 30.0, max: 30.0 });
+        assert_eq!(
+            d,
+            Distribution {
+                runs: 3,
+                p50: 20.0,
+                p90: 30.0,
+                p99: 30.0,
+                max: 30.0
+            }
+        );
         let d = Distribution::of((0..200).rev().map(f64::from)).unwrap();
         assert_eq!((d.p50, d.p90, d.p99, d.max), (99.0, 179.0, 197.0, 199.0));
     }

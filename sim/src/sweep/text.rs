@@ -45,7 +45,11 @@ fn write_scenario(s: &mut String, sc: &ScenarioSweep, seeds: u64) {
         m.pass_rate * 100.0,
         sc.first_seed
     );
-    let _ = writeln!(s, "  {:<18} {:>9} {:>9} {:>9} {:>9}  runs", "over seeds", "p50", "p90", "p99", "max");
+    let _ = writeln!(
+        s,
+        "  {:<18} {:>9} {:>9} {:>9} {:>9}  runs",
+        "over seeds", "p50", "p90", "p99", "max"
+    );
     row(s, "MTTD ms", m.mttd_ms.as_ref());
     row(s, "MTTR ms", m.mttr_ms.as_ref());
     row(s, "end-to-end p99 ms", m.end_to_end_p99_ms.as_ref());
@@ -59,7 +63,11 @@ fn write_scenario(s: &mut String, sc: &ScenarioSweep, seeds: u64) {
 fn row(s: &mut String, name: &str, d: Option<&Distribution>) {
     match d {
         Some(d) => {
-            let _ = writeln!(s, "  {name:<18} {:>9} {:>9} {:>9} {:>9}  {}", d.p50, d.p90, d.p99, d.max, d.runs);
+            let _ = writeln!(
+                s,
+                "  {name:<18} {:>9} {:>9} {:>9} {:>9}  {}",
+                d.p50, d.p90, d.p99, d.max, d.runs
+            );
         }
         None => {
             let _ = writeln!(s, "  {name:<18} {:>9} {:>9} {:>9} {:>9}  0", "-", "-", "-", "-");
