@@ -58,17 +58,6 @@ impl Mapping {
     }
 }
 
-fn agent_fault(kind: &FaultKind) -> Option<AgentFault> {
-    Some(match *kind {
-        FaultKind::Throttle { rate, retry_after } => AgentFault::Throttle { rate, retry_after },
-        FaultKind::Error { rate, status } => AgentFault::Error { rate, status },
-        FaultKind::Latency { delay, jitter } => AgentFault::Latency { delay, jitter },
-        FaultKind::Hang { rate } => AgentFault::Hang { rate },
-        FaultKind::Malformed { rate } => AgentFault::Malformed { rate },
-        FaultKind::Crash | FaultKind::Partition => return None,
-    })
-}
-
 fn ms(d: Duration) -> String {
     d.as_millis().to_string()
 }
@@ -157,7 +146,7 @@ pub fn map_fault(index: usize, fault: &Fault, bindings: &Bindings) -> Result<Map
             Method::Flag { agent, fault: AgentFault::Hang { rate: 1.0 } },
             Some(format!("no subnets are bound for {}: its partition is a fault flag on which every call hangs until the call timeout", agent.name())),
         ),
-        (kind, Target::Agent(agent)) => match agent_fault(kind) {
+        (kind, Target::Agent(agent)) => match kind.agent_fault() {
             Some(f) => (Method::Flag { agent, fault: f }, None),
             None => unreachable!("crash and partition are matched above"),
         },

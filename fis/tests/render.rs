@@ -273,10 +273,7 @@ fn single_flag_scenario_has_exact_values_and_narrow_permissions() {
     let p: Value =
         serde_json::from_str(action["parameters"]["documentParameters"].as_str().unwrap()).unwrap();
     assert_eq!(p["ExpiresAfterSeconds"][0], "300");
-    assert_eq!(
-        p["FlagValue"][0],
-        r#"{"kind":"throttle","rate":0.5,"retry_after":null}"#
-    );
+    assert_eq!(p["FlagValue"][0], r#"{"kind":"throttle","rate":0.5}"#);
     let perms = a.permissions_policy.to_string();
     assert!(
         !perms.contains("ecs:") && !perms.contains("ec2:") && !perms.contains("lambda:"),

@@ -34,6 +34,20 @@ pub enum AgentOutput {
     Case(ExceptionCase),
 }
 
+impl AgentOutput {
+    /// Whether this is the kind of answer `stage` gives. A wrongly typed answer is a protocol
+    /// error of the call, not a result.
+    pub fn fits(&self, stage: Stage) -> bool {
+        matches!(
+            (stage, self),
+            (Stage::PdfAdapter, AgentOutput::Text(_))
+                | (Stage::TradeExtraction, AgentOutput::Record(_))
+                | (Stage::TradeMatching, AgentOutput::Match(_))
+                | (Stage::ExceptionManagement, AgentOutput::Case(_))
+        )
+    }
+}
+
 /// One call to one agent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AgentRequest {

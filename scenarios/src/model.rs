@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use gameday_orchestrator::domain::Stage;
+use gameday_orchestrator::faults::AgentFault;
 use gameday_orchestrator::resilience::PolicyConfig;
 use serde::{Deserialize, Serialize};
 
@@ -99,6 +100,20 @@ impl FaultKind {
             FaultKind::Crash => "crash",
             FaultKind::Partition => "partition",
         }
+    }
+
+    /// The agent-level fault this kind injects, as the shared fault semantics understand it
+    /// (the same in the simulation's agent hosts and in a game day's fault flags); `None`
+    /// for crash and partition, which act on hosts and links instead.
+    pub fn agent_fault(&self) -> Option<AgentFault> {
+        Some(match *self {
+            FaultKind::Throttle { rate, retry_after } => AgentFault::Throttle { rate, retry_after },
+            FaultKind::Error { rate, status } => AgentFault::Error { rate, status },
+            FaultKind::Latency { delay, jitter } => AgentFault::Latency { delay, jitter },
+            FaultKind::Hang { rate } => AgentFault::Hang { rate },
+            FaultKind::Malformed { rate } => AgentFault::Malformed { rate },
+            FaultKind::Crash | FaultKind::Partition => return None,
+        })
     }
 
     /// The share of calls affected; 1 for kinds that affect everything.

@@ -4,7 +4,7 @@
 //! pipeline, no call policy, no journal, no fault timeline, no recorder, no checker.
 
 use std::rc::Rc;
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::Duration;
 
 use gameday_orchestrator::agent::{AgentClient, AgentInput, AgentOutput, AgentRequest};
 use gameday_orchestrator::domain::{ExceptionReason, ExceptionRequest, IdempotencyKey, MatchResult, Stage};
@@ -18,20 +18,12 @@ use std::cell::{Cell, RefCell};
 
 use crate::agents::service_time;
 use crate::workload::arrivals;
-use crate::world::{AGENT_PORT, ORCHESTRATOR, TurmoilConnector};
+use crate::world::{AGENT_PORT, ORCHESTRATOR, TurmoilConnector, builder};
 
 /// Runs the bare world for `duration` of simulated time at `rate` trades per second and
 /// `tick` resolution; returns the trades completed.
 pub fn run_bare(seed: u64, rate: f64, duration: Duration, tick: Duration) -> u64 {
-    let mut sim = turmoil::Builder::new()
-        .rng_seed(seed)
-        .epoch(UNIX_EPOCH + Duration::from_secs(1_767_225_600))
-        .simulation_duration(duration + Duration::from_secs(60))
-        .tick_duration(tick)
-        .min_message_latency(Duration::from_micros(200))
-        .max_message_latency(Duration::from_micros(800))
-        .tcp_capacity(65_536)
-        .build();
+    let mut sim = builder(seed, duration + Duration::from_secs(60), tick).build();
     let generator = Generator::new(seed, 0.1).expect("a valid ratio");
     for stage in Stage::ALL {
         let service = Rc::new(RefCell::new(AgentService::new(stage, generator)));

@@ -71,7 +71,7 @@ impl Timeline {
         self.faults
             .iter()
             .filter(|f| f.target == Target::Agent(agent) && f.start <= at && at < f.end())
-            .filter_map(|f| agent_fault(&f.kind))
+            .filter_map(|f| f.kind.agent_fault())
             .collect()
     }
 
@@ -79,16 +79,4 @@ impl Timeline {
     pub fn last_fault_end(&self) -> Duration {
         self.faults.iter().map(Fault::end).max().unwrap_or_default()
     }
-}
-
-/// The agent-level part of a fault kind; `None` for crash and partition.
-pub fn agent_fault(kind: &FaultKind) -> Option<AgentFault> {
-    Some(match *kind {
-        FaultKind::Throttle { rate, retry_after } => AgentFault::Throttle { rate, retry_after },
-        FaultKind::Error { rate, status } => AgentFault::Error { rate, status },
-        FaultKind::Latency { delay, jitter } => AgentFault::Latency { delay, jitter },
-        FaultKind::Hang { rate } => AgentFault::Hang { rate },
-        FaultKind::Malformed { rate } => AgentFault::Malformed { rate },
-        FaultKind::Crash | FaultKind::Partition => return None,
-    })
 }

@@ -45,21 +45,27 @@ fn host_name(target: Target) -> &'static str {
     }
 }
 
-/// Runs `world` in turmoil at `tick` resolution until it has drained or hit its limit.
-pub fn run(world: &World, tick: Duration) -> Result<Duration, WorldError> {
-    let limit = world.limit();
-    let mut sim = turmoil::Builder::new()
-        .rng_seed(world.seed)
+/// The turmoil configuration of every gameday world: seeded, on a fixed epoch, with a
+/// sub-millisecond network.
+pub fn builder(seed: u64, limit: Duration, tick: Duration) -> turmoil::Builder {
+    let mut b = turmoil::Builder::new();
+    b.rng_seed(seed)
         // A fixed epoch: nothing in the run may depend on the real date.
         .epoch(UNIX_EPOCH + Duration::from_secs(1_767_225_600))
-        .simulation_duration(limit + Duration::from_secs(1))
+        .simulation_duration(limit)
         .tick_duration(tick)
         .min_message_latency(Duration::from_micros(200))
         .max_message_latency(Duration::from_micros(800))
         // Room for every connection a burst of retries opens at once; turmoil panics when a
         // listen backlog overflows, where a real kernel would drop the SYN.
-        .tcp_capacity(65_536)
-        .build();
+        .tcp_capacity(65_536);
+    b
+}
+
+/// Runs `world` in turmoil at `tick` resolution until it has drained or hit its limit.
+pub fn run(world: &World, tick: Duration) -> Result<Duration, WorldError> {
+    let limit = world.limit();
+    let mut sim = builder(world.seed, limit + Duration::from_secs(1), tick).build();
 
     let clock: Clock = Rc::new(|| turmoil::sim_elapsed().unwrap_or_default());
 

@@ -64,13 +64,7 @@ pub fn parse_path(path: &str) -> Option<Stage> {
 
 /// The output variant each agent answers with, as named in [`AgentOutput`]'s JSON `type`.
 pub fn output_fits(stage: Stage, output: &AgentOutput) -> bool {
-    matches!(
-        (stage, output),
-        (Stage::PdfAdapter, AgentOutput::Text(_))
-            | (Stage::TradeExtraction, AgentOutput::Record(_))
-            | (Stage::TradeMatching, AgentOutput::Match(_))
-            | (Stage::ExceptionManagement, AgentOutput::Case(_))
-    )
+    output.fits(stage)
 }
 
 /// The JSON body of every error answer.

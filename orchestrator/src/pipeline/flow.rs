@@ -20,13 +20,7 @@ pub enum Step {
 /// Whether `output` is the kind of answer `stage` gives. A wrongly typed answer is a
 /// protocol error of the call, not a result.
 pub fn fits(stage: Stage, output: &AgentOutput) -> bool {
-    matches!(
-        (stage, output),
-        (Stage::PdfAdapter, AgentOutput::Text(_))
-            | (Stage::TradeExtraction, AgentOutput::Record(_))
-            | (Stage::TradeMatching, AgentOutput::Match(_))
-            | (Stage::ExceptionManagement, AgentOutput::Case(_))
-    )
+    output.fits(stage)
 }
 
 /// The first stage of the entry without a journaled output (the stage a resume starts at).
