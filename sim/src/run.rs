@@ -37,6 +37,11 @@ pub enum WorldError {
 /// Something that can drive a world to its end: turmoil, or tokio's paused clock.
 pub trait Engine {
     fn name(&self) -> &'static str;
+    /// The `gameday run` flags that select this engine as configured (empty for the default),
+    /// so a replay command runs the same engine.
+    fn replay_flags(&self) -> String {
+        format!(" --engine {}", self.name())
+    }
     /// Runs the world; returns the simulated time at which it stopped.
     fn run(&self, world: &World) -> Result<Duration, WorldError>;
 }
@@ -263,11 +268,7 @@ pub fn run_scenario(
         .as_deref()
         .map(shell_word)
         .unwrap_or_else(|| format!("<{}>", scenario.name));
-    let engine_flag = if engine.name() == "turmoil" {
-        String::new()
-    } else {
-        format!(" --engine {}", engine.name())
-    };
+    let engine_flag = engine.replay_flags();
     let plants: String = options.planted.iter().map(|d| format!(" --plant {d}")).collect();
     let replay = format!("gameday run {file} --seed {seed}{engine_flag}{plants}");
     Ok(world.finish(end, replay, options.file.clone()))

@@ -136,6 +136,14 @@ impl Engine for TurmoilEngine {
         "turmoil"
     }
 
+    fn replay_flags(&self) -> String {
+        if self.tick == Duration::from_millis(1) {
+            String::new()
+        } else {
+            format!(" --tick-ms {}", self.tick.as_millis())
+        }
+    }
+
     fn run(&self, world: &World) -> Result<Duration, WorldError> {
         run(world, self.tick)
     }
