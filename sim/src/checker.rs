@@ -91,15 +91,16 @@ pub const THROUGHPUT_WINDOW: Duration = Duration::from_secs(10);
 pub const RECOVERY_SHARE: f64 = 0.9;
 
 pub fn check(f: &RunFacts<'_>) -> Verdict {
-    let mut invariants = Vec::new();
-    invariants.push(no_lost(f));
-    invariants.push(no_duplicates(f));
-    invariants.push(idempotent_side_effects(f));
-    invariants.push(breaker_blocks(f));
-    invariants.push(half_open_probes(f));
-    invariants.push(rate_limit(f));
-    invariants.push(backoff_bounds(f));
-    invariants.push(retry_budget(f));
+    let mut invariants = vec![
+        no_lost(f),
+        no_duplicates(f),
+        idempotent_side_effects(f),
+        breaker_blocks(f),
+        half_open_probes(f),
+        rate_limit(f),
+        backoff_bounds(f),
+        retry_budget(f),
+    ];
 
     let faults = fault_timings(f);
     invariants.push(liveness(f, &faults));
@@ -186,8 +187,8 @@ fn breaker_state_at(f: &RunFacts<'_>, agent: Stage, seq: u64) -> BreakerState {
     f.recorder
         .transitions
         .iter()
-        .filter(|t| t.agent == agent && t.seq < seq)
-        .last()
+        .rev()
+        .find(|t| t.agent == agent && t.seq < seq)
         .map(|t| t.to)
         .unwrap_or(BreakerState::Closed)
 }
@@ -503,22 +504,15 @@ fn expectations(
             opened == want,
         ));
     }
-    // Detection and recovery are judged on the faults aimed at agents whose breaker is
-    // expected to open (or at every agent when no such list is given), and on crashes of
-    // the orchestrator for recovery.
+    // Detection is judged on the faults aimed at agents whose breaker is expected to open (or
+    // at every agent when no such list is given); recovery on every fault.
     let judged = |t: &&FaultTiming| match (t.target, &e.breaker_opens) {
         (Target::Agent(a), Some(list)) => list.contains(&a),
         (Target::Agent(_), None) => true,
         (Target::Orchestrator, _) => false,
     };
     if let Some(limit) = e.detect_within {
-        let worst = faults.iter().filter(judged).map(|t| t.detected_after).fold(
-            Some(Duration::ZERO),
-            |acc, d| match (acc, d) {
-                (Some(a), Some(d)) => Some(a.max(d)),
-                _ => None,
-            },
-        );
+        let worst = worst_of(faults.iter().filter(judged).map(|t| t.detected_after));
         out.push(Check::new(
             "detect_within",
             format!("≤ {}", fmt_ms(limit)),
@@ -527,13 +521,7 @@ fn expectations(
         ));
     }
     if let Some(limit) = e.recover_within {
-        let worst = faults
-            .iter()
-            .map(|t| t.recovered_after)
-            .fold(Some(Duration::ZERO), |acc, d| match (acc, d) {
-                (Some(a), Some(d)) => Some(a.max(d)),
-                _ => None,
-            });
+        let worst = worst_of(faults.iter().map(|t| t.recovered_after));
         out.push(Check::new(
             "recover_within",
             format!("≤ {}", fmt_ms(limit)),
@@ -567,6 +555,14 @@ fn expectations(
         ));
     }
     out
+}
+
+/// The longest of the durations, or `None` if any is missing (a fault never detected or never
+/// recovered from fails the expectation whatever the others did).
+fn worst_of(durations: impl Iterator<Item = Option<Duration>>) -> Option<Duration> {
+    durations
+        .into_iter()
+        .try_fold(Duration::ZERO, |worst, d| d.map(|d| worst.max(d)))
 }
 
 pub(crate) fn fmt_ms(d: Duration) -> String {

@@ -123,7 +123,7 @@ pub fn run(world: &World, tick: Duration) -> Result<Duration, WorldError> {
             }
             next += 1;
         }
-        if now >= limit || (next == actions.len() && steps % 100 == 0 && world.drained(now)) {
+        if now >= limit || (next == actions.len() && steps.is_multiple_of(100) && world.drained(now)) {
             return Ok(now);
         }
         sim.step().map_err(|e| WorldError::Host(e.to_string()))?;
