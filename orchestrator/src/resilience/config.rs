@@ -290,7 +290,8 @@ mod tests {
 
     #[test]
     fn each_impossible_value_is_named() {
-        let cases: Vec<(fn(&mut PolicyConfig), &str)> = vec![
+        type Mutation = fn(&mut PolicyConfig);
+        let cases: Vec<(Mutation, &str)> = vec![
             (|p| p.retry.max_attempts = 0, "retry.max_attempts"),
             (
                 |p| p.retry.max_delay = Duration::from_millis(1),
