@@ -19,6 +19,12 @@ use crate::raw::{
 
 /// The seed used when a file sets none.
 pub const DEFAULT_SEED: u64 = 42;
+/// The highest workload rate a scenario may ask for, in trades per second. Every arrival of
+/// a run is drawn up front and every trade is traced, so a slip of the keyboard (a rate of
+/// 2 000 000) would otherwise exhaust memory instead of being reported; 10 000 trades/s is
+/// far above what the orchestrator's agents serve.
+pub const MAX_WORKLOAD_RATE: f64 = 10_000.0;
+
 /// The rate of a fault that sets none: every call is affected.
 pub const DEFAULT_FAULT_RATE: f64 = 1.0;
 /// The status an `error` fault answers when it sets none.
@@ -155,11 +161,14 @@ impl Cx<'_> {
         };
         if let Some(rate) = &raw.rate {
             w.rate = *rate.get();
-            if !(w.rate.is_finite() && w.rate > 0.0) {
+            if !(w.rate.is_finite() && w.rate > 0.0 && w.rate <= MAX_WORKLOAD_RATE) {
                 return Err(self.err(
                     rate.span(),
                     ErrorKind::OutOfRange,
-                    format!("expected trades per second above zero, found {}", w.rate),
+                    format!(
+                        "expected trades per second above zero and at most {MAX_WORKLOAD_RATE}, found {}",
+                        w.rate
+                    ),
                 ));
             }
         }

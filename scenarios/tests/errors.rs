@@ -152,6 +152,9 @@ fn share_outside_zero_to_one() {
     assert_error(&text, ErrorKind::OutOfRange, 4, 18, &["between 0 and 1"]);
     let text = format!("{HEAD}[workload]\nrate = 0\n");
     assert_error(&text, ErrorKind::OutOfRange, 4, 8, &["above zero"]);
+    // A rate no run could hold in memory is refused, not attempted.
+    let text = format!("{HEAD}[workload]\nrate = 2000000\n");
+    assert_error(&text, ErrorKind::OutOfRange, 4, 8, &["at most 10000", "2000000"]);
     let text = format!("{HEAD}[expect]\nmin_matched_ratio = 2\n");
     assert_error(&text, ErrorKind::OutOfRange, 4, 21, &["between 0 and 1"]);
     let text = format!("{HEAD}[expect]\nmax_amplification = 0.5\n");
