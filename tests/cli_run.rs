@@ -80,6 +80,15 @@ fn a_failed_expectation_exits_1_and_says_which() {
         .find(|c| c["name"] == "breaker_opens")
         .unwrap();
     assert_eq!(opens["pass"], true);
+    // Every 503 the agent's host injected reached the orchestrator as `unavailable`, over HTTP.
+    let matching = &r["agents"]["trade-matching"];
+    let injected = matching["injected"]["error"].as_u64().unwrap();
+    assert!(injected > 0, "{matching}");
+    assert_eq!(
+        matching["errors_by_kind"]["unavailable"].as_u64().unwrap(),
+        injected,
+        "{matching}"
+    );
     // Invariants are not expectations: they held.
     assert!(
         r["invariants"]

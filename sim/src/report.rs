@@ -58,6 +58,9 @@ pub struct AgentReport {
     pub breaker_opens: u64,
     /// Failed calls per error class (`protocol` counts malformed answers).
     pub errors_by_kind: std::collections::BTreeMap<&'static str, u64>,
+    /// Fault effects the agent's host applied (throttle, error, hang, malformed), as counted
+    /// on the agent's side: set against `errors_by_kind` they show what the client saw of them.
+    pub injected: std::collections::BTreeMap<&'static str, u64>,
     pub latency_ms: Percentiles,
 }
 
@@ -153,6 +156,12 @@ impl Report {
                         rejected_by_limiter: a.rejected_by_limiter,
                         breaker_opens: a.breaker_opens,
                         errors_by_kind,
+                        injected: recorder
+                            .injected
+                            .iter()
+                            .filter(|((agent, _), _)| agent == s)
+                            .map(|((_, effect), n)| (*effect, *n))
+                            .collect(),
                         latency_ms: Percentiles::of(&a.latency_us),
                     },
                 )
