@@ -5,7 +5,7 @@
 //! A directory stands for its `*.toml` files (not recursive), in name order.
 
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::Context as _;
 
@@ -30,7 +30,7 @@ pub fn exec(args: Args) -> anyhow::Result<u8> {
     let mut checked = 0usize;
     let mut invalid = 0usize;
     for path in &args.paths {
-        let files = match files(path) {
+        let files = match super::scenario_files(path) {
             Ok(files) => files,
             Err(message) => {
                 eprintln!("{}: error: {message}", path.display());
@@ -62,25 +62,4 @@ pub fn exec(args: Args) -> anyhow::Result<u8> {
         return Ok(EXIT_BAD_INPUT);
     }
     Ok(EXIT_OK)
-}
-
-/// The files a command-line path stands for: itself, or a directory's `*.toml` in name order.
-fn files(path: &Path) -> Result<Vec<PathBuf>, String> {
-    if !path.is_dir() {
-        return Ok(vec![path.to_path_buf()]);
-    }
-    let entries = std::fs::read_dir(path).map_err(|e| format!("cannot read the directory: {e}"))?;
-    let mut files = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(|e| format!("cannot read the directory: {e}"))?;
-        let file = entry.path();
-        if file.extension().is_some_and(|x| x == "toml") && file.is_file() {
-            files.push(file);
-        }
-    }
-    if files.is_empty() {
-        return Err("no scenario files (*.toml) in this directory".into());
-    }
-    files.sort();
-    Ok(files)
 }

@@ -4,7 +4,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::Args as ClapArgs;
 use gameday_scenario::Scenario;
 use gameday_sim::parallel::run_parallel;
@@ -60,20 +60,7 @@ impl EngineKind {
 pub fn expand(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     for p in paths {
-        if p.is_dir() {
-            let mut files: Vec<PathBuf> = std::fs::read_dir(p)
-                .with_context(|| format!("reading directory {}", p.display()))?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|f| f.extension().is_some_and(|x| x == "toml"))
-                .collect();
-            files.sort();
-            if files.is_empty() {
-                bail!("{}: no *.toml scenario files in this directory", p.display());
-            }
-            out.extend(files);
-        } else {
-            out.push(p.clone());
-        }
+        out.extend(super::scenario_files(p).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?);
     }
     Ok(out)
 }
